@@ -74,7 +74,8 @@ void ModuleHost::startOne(Entry &e)
         begin();
     }
     e.started = true;
-    qCInfo(lcBus) << "module" << m->name() << "started" << (e.thread ? "in its own thread" : "");
+    qCInfo(lcBus).nospace() << "module " << m->name() << " started"
+                            << (e.thread ? " in its own thread" : "");
 }
 
 void ModuleHost::stopAll()
