@@ -37,7 +37,7 @@ bool ModuleHost::add(Module *m)
         return false;
     }
     // Registered now so senders can queue for it; delivery starts once start() has returned.
-    if (!m_bus->attach(m, false)) {
+    if (!m_bus || !m_bus->attach(m, false)) {
         delete m;
         return false;
     }
@@ -59,10 +59,11 @@ void ModuleHost::startAll()
 void ModuleHost::startOne(Entry &e)
 {
     Module *m = e.module;
-    MessageBus *bus = m_bus;
+    QPointer<MessageBus> bus = m_bus;
     const auto begin = [m, bus] {
         m->start();
-        bus->startDelivery(m);
+        if (bus)
+            bus->startDelivery(m);
     };
     if (m->wantsOwnThread()) {
         e.thread = new QThread;
@@ -94,7 +95,8 @@ void ModuleHost::stopOne(Entry &e)
     Module *m = e.module;
     // Stop delivery first so handleMessage() never runs after cleanup(); the module keeps its
     // bus() so cleanup() can still send to the modules stopped after it.
-    m_bus->unregisterModule(m->name());
+    if (m_bus)
+        m_bus->unregisterModule(m->name());
     if (e.thread) {
         QThread *home = thread();
         QMetaObject::invokeMethod(

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QStringList>
 
@@ -48,7 +49,7 @@ private:
     void startOne(Entry &e);
     void stopOne(Entry &e);
 
-    MessageBus *m_bus;
+    QPointer<MessageBus> m_bus; // the bus may go first; modules are then already detached
     QSet<QString> m_disabled;
     std::vector<Entry> m_entries;
     bool m_running = false;

@@ -106,6 +106,8 @@ private slots:
     void requestTimesOutOnceAndIgnoresLateReply();
     void requestToUnknownModuleFails();
     void fullQueueRefusesAndReports();
+    void destroyedModuleLeavesBus();
+    void destroyedBusCancelsRequestsAndDetaches();
 };
 
 void TestMessageBus::fifoPerModule_data()
@@ -400,6 +402,44 @@ void TestMessageBus::fullQueueRefusesAndReports()
     for (int i = 0; i < Capacity; ++i)
         QCOMPARE(got.at(i).resource(), QStringLiteral("node/n/%1").arg(i));
     bus.unregisterModule(QStringLiteral("slow"));
+}
+
+void TestMessageBus::destroyedModuleLeavesBus()
+{
+    MessageBus bus;
+    auto *r = new Recorder(QStringLiteral("r"), QStringLiteral("g"));
+    QVERIFY(bus.registerModule(r));
+    QVERIFY(bus.send(QStringLiteral("r"), numbered(1))); // its delivery is posted, not yet run
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("1 undelivered")));
+    delete r;
+    QTest::qWait(10); // the posted delivery must have died with the module
+    QCOMPARE(bus.queueDepth(QStringLiteral("r")), -1);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("no module named")));
+    QVERIFY(!bus.send(QStringLiteral("r"), numbered(2)));
+    QCOMPARE(bus.stats().delivered, quint64(0));
+}
+
+void TestMessageBus::destroyedBusCancelsRequestsAndDetaches()
+{
+    Recorder silent(QStringLiteral("silent"), QStringLiteral("g"));
+    QObject context;
+    QList<Result<Message>> results;
+    QFuture<Result<Message>> f;
+    {
+        MessageBus bus;
+        QVERIFY(bus.registerModule(&silent));
+        bus.request(QStringLiteral("silent"), numbered(1), 60000, &context,
+                    [&](Result<Message> r) { results << r; });
+        f = bus.request(QStringLiteral("silent"), numbered(2), 60000);
+        QCOMPARE(bus.pendingRequests(), 2);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("2 undelivered")));
+    }
+    QCOMPARE(silent.bus(), nullptr);
+    QTRY_COMPARE(results.size(), 1);
+    QCOMPARE(results.first().error().code, QStringLiteral("cancelled"));
+    QVERIFY(f.isFinished());
+    QCOMPARE(f.result().error().code, QStringLiteral("cancelled"));
+    QCOMPARE(silent.count(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestMessageBus)
