@@ -2,6 +2,7 @@
 
 #include <QVarLengthArray>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <limits>
@@ -139,13 +140,12 @@ char *putString(char *o, const QString &s)
 
 // Compacts raw JSON and applies Go's string escaping inside its strings, like Go does for
 // json.RawMessage, so a decoded message re-encodes to what a Go hub would send.
-// Needs 6 * n bytes at o.
-char *putRawJson(char *o, const char *data, qsizetype n)
+// Consumes input from p up to at least stop (a UTF-8 sequence or an escape may run up to 3 bytes
+// past it, never past end), so it needs 6 * (stop - p + 3) bytes at o.
+char *putRawJson(char *o, const unsigned char *&p, const unsigned char *stop,
+                 const unsigned char *end, bool &inString)
 {
-    const auto *p = reinterpret_cast<const unsigned char *>(data);
-    const auto *end = p + n;
-    bool inString = false;
-    while (p < end) {
+    while (p < stop) {
         const unsigned char c = *p;
         if (!inString) {
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -161,7 +161,7 @@ char *putRawJson(char *o, const char *data, qsizetype n)
         case Plain:
             *o++ = char(c);
             ++p;
-            while (p < end && kEnc[*p] == Plain)
+            while (p < stop && kEnc[*p] == Plain)
                 *o++ = char(*p++);
             break;
         case Escape:
@@ -860,13 +860,14 @@ QByteArray encode(const Message &m)
     const qsizetype strings = h.id.size() + h.parentId.size() + h.resourceVersion.size()
         + h.type.size() + r.source.size() + r.destination.size() + r.group.size()
         + r.operation.size() + r.resource.size();
-    // Fixed keys and punctuation take under 200 bytes.
-    const qsizetype worst = 256 + kMaxGrowth * (strings + content.size());
-
+    // Fixed keys and punctuation take under 200 bytes. Content is written in chunks so that the
+    // buffer grows with the actual output instead of the 6x worst case of escaping every byte.
+    constexpr qsizetype kChunk = 4096;
+    constexpr qsizetype kTail = 16; // "null" + "}\n"
     QByteArray out;
-    out.resize(worst);
-    char *const begin = out.data();
-    char *o = begin;
+    const qsizetype firstChunk = std::min<qsizetype>(kChunk, content.size());
+    out.resize(256 + kMaxGrowth * strings + content.size() + kMaxGrowth * (firstChunk + 3) + kTail);
+    char *o = out.data();
 
     o = put(o, "{\"header\":{\"msg_id\":");
     o = putString(o, h.id);
@@ -902,13 +903,23 @@ QByteArray encode(const Message &m)
     routeField("\"operation\":", r.operation);
     routeField("\"resource\":", r.resource);
     o = put(o, "},\"content\":");
-    char *const contentStart = o;
-    o = putRawJson(o, content.constData(), content.size());
-    if (o == contentStart)
+    const qsizetype contentStart = o - out.constData();
+    const auto *p = reinterpret_cast<const unsigned char *>(content.constData());
+    const auto *const end = p + content.size();
+    bool inString = false;
+    while (p < end) {
+        const qsizetype chunk = std::min<qsizetype>(kChunk, end - p);
+        const qsizetype pos = o - out.constData();
+        const qsizetype need = pos + kMaxGrowth * (chunk + 3) + kTail;
+        if (out.size() < need)
+            out.resize(need + (end - p) + (end - p) / 4); // room for the rest at modest escaping
+        o = putRawJson(out.data() + pos, p, p + chunk, end, inString);
+    }
+    if (o - out.constData() == contentStart)
         o = put(o, "null");
     o = put(o, "}\n");
 
-    out.truncate(o - begin);
+    out.truncate(o - out.constData());
     out.squeeze();
     return out;
 }

@@ -53,6 +53,8 @@ private slots:
     void escapingInStrings();
     void escapingInContent_data();
     void escapingInContent();
+    void largeContentAcrossChunks_data();
+    void largeContentAcrossChunks();
     void timestampExtremes_data();
     void timestampExtremes();
     void tolerantDecoding_data();
@@ -264,6 +266,32 @@ void TestCodec::escapingInContent()
     QVERIFY2(back.ok(), qPrintable(back.errorMessage()));
     QCOMPARE(back->rawContent(), raw.trimmed()); // the span of the value, without surrounding space
     QVERIFY(codec::encode(back.value()).endsWith(tail));
+}
+
+// Content is encoded in chunks: escapes, multi-byte sequences and growth must survive the seams.
+void TestCodec::largeContentAcrossChunks_data()
+{
+    QTest::addColumn<QByteArray>("unit");
+    QTest::addColumn<int>("repeat");
+    QTest::newRow("every byte escaped") << QByteArray("<") << 30000;
+    QTest::newRow("mixed, odd length") << QByteArray("\xc3\xa9<\xe2\x80\xa8\\\"a\xf0\x9f\x98\x80 \xff") << 5000;
+    QTest::newRow("escape at seams") << QByteArray("abc\\\"") << 4000;
+}
+
+void TestCodec::largeContentAcrossChunks()
+{
+    QFETCH(QByteArray, unit);
+    QFETCH(int, repeat);
+    const QByteArray body = unit.repeated(repeat);
+    QByteArray expected = body;
+    expected.replace("<", "\\u003c").replace("\xe2\x80\xa8", "\\u2028").replace("\xff", "\\ufffd");
+
+    Message m;
+    m.setRawContent("[ \"" + body + "\" , 1 ]");
+    const QByteArray wire = codec::encode(m);
+    const QByteArray tail = "\"content\":[\"" + expected + "\",1]}\n";
+    QCOMPARE(wire, QByteArray(R"({"header":{"msg_id":"","timestamp":0},"route":{},)" + tail));
+    QCOMPARE(wire.capacity(), wire.size()); // no 6x worst-case buffer kept around
 }
 
 void TestCodec::timestampExtremes_data()
