@@ -39,8 +39,7 @@ inline char *put(char *o, const char *lit, size_t n)
     std::memcpy(o, lit, n);
     return o + n;
 }
-template<size_t N>
-inline char *put(char *o, const char (&lit)[N])
+template <size_t N> inline char *put(char *o, const char (&lit)[N])
 {
     return put(o, lit, N - 1);
 }
@@ -60,14 +59,29 @@ inline char *putEscapedAscii(char *o, unsigned char c)
 {
     char shortForm = 0;
     switch (c) {
-    case '"': shortForm = '"'; break;
-    case '\\': shortForm = '\\'; break;
-    case '\n': shortForm = 'n'; break;
-    case '\r': shortForm = 'r'; break;
-    case '\t': shortForm = 't'; break;
-    case '\b': shortForm = 'b'; break;
-    case '\f': shortForm = 'f'; break;
-    default: return putUnicodeEscape(o, c);
+    case '"':
+        shortForm = '"';
+        break;
+    case '\\':
+        shortForm = '\\';
+        break;
+    case '\n':
+        shortForm = 'n';
+        break;
+    case '\r':
+        shortForm = 'r';
+        break;
+    case '\t':
+        shortForm = 't';
+        break;
+    case '\b':
+        shortForm = 'b';
+        break;
+    case '\f':
+        shortForm = 'f';
+        break;
+    default:
+        return putUnicodeEscape(o, c);
     }
     *o++ = '\\';
     *o++ = shortForm;
@@ -142,8 +156,8 @@ char *putString(char *o, const QString &s)
 // json.RawMessage, so a decoded message re-encodes to what a Go hub would send.
 // Consumes input from p up to at least stop (a UTF-8 sequence or an escape may run up to 3 bytes
 // past it, never past end), so it needs 6 * (stop - p + 3) bytes at o.
-char *putRawJson(char *o, const unsigned char *&p, const unsigned char *stop,
-                 const unsigned char *end, bool &inString)
+char *putRawJson(char *o, const unsigned char *&p, const unsigned char *stop, const unsigned char *end,
+                 bool &inString)
 {
     while (p < stop) {
         const unsigned char c = *p;
@@ -301,11 +315,21 @@ QByteArray unescape(const StringSpan &s)
         const char e = p[1];
         p += 2;
         switch (e) {
-        case 'b': out.append('\b'); break;
-        case 'f': out.append('\f'); break;
-        case 'n': out.append('\n'); break;
-        case 'r': out.append('\r'); break;
-        case 't': out.append('\t'); break;
+        case 'b':
+            out.append('\b');
+            break;
+        case 'f':
+            out.append('\f');
+            break;
+        case 'n':
+            out.append('\n');
+            break;
+        case 'r':
+            out.append('\r');
+            break;
+        case 't':
+            out.append('\t');
+            break;
         case 'u': {
             char32_t cp = char32_t(hex4(p));
             p += 4;
@@ -316,7 +340,9 @@ QByteArray unescape(const StringSpan &s)
             appendUtf8(out, cp);
             break;
         }
-        default: out.append(e); break; // '"', '\\', '/'
+        default:
+            out.append(e);
+            break; // '"', '\\', '/'
         }
     }
     return out;
@@ -348,13 +374,19 @@ inline bool keyIs(QByteArrayView key, const char *name)
 const char *jsonTypeName(char c)
 {
     switch (c) {
-    case '"': return "string";
-    case '{': return "object";
-    case '[': return "array";
+    case '"':
+        return "string";
+    case '{':
+        return "object";
+    case '[':
+        return "array";
     case 't':
-    case 'f': return "boolean";
-    case 'n': return "null";
-    default: return "number";
+    case 'f':
+        return "boolean";
+    case 'n':
+        return "null";
+    default:
+        return "number";
     }
 }
 
@@ -372,8 +404,7 @@ class Decoder
 public:
     Decoder(const char *begin, const char *end, int maxDepth)
         : m_begin(begin), m_p(begin), m_end(end), m_maxDepth(maxDepth)
-    {
-    }
+    {}
 
     Result<Message> run();
 
@@ -381,9 +412,8 @@ private:
     bool fail(const char *what)
     {
         if (m_syntaxError.isEmpty())
-            m_syntaxError = QStringLiteral("invalid JSON at offset %1: %2")
-                                .arg(m_p - m_begin)
-                                .arg(QLatin1String(what));
+            m_syntaxError =
+                QStringLiteral("invalid JSON at offset %1: %2").arg(m_p - m_begin).arg(QLatin1String(what));
         return false;
     }
     bool failDepth()
@@ -404,9 +434,9 @@ private:
     }
     void wrongType(const char *field, const char *expected)
     {
-        fieldError(QStringLiteral("%1: expected %2, got %3")
-                       .arg(QLatin1String(field), QLatin1String(expected),
-                            QLatin1String(jsonTypeName(*m_p))));
+        fieldError(
+            QStringLiteral("%1: expected %2, got %3")
+                .arg(QLatin1String(field), QLatin1String(expected), QLatin1String(jsonTypeName(*m_p))));
     }
 
     void skipWs()
@@ -421,8 +451,7 @@ private:
     bool scanLiteral(const char *lit, size_t n);
     bool scanKeyColon(StringSpan *key);
     bool scanValue(int depth);
-    template<typename OnMember>
-    bool scanObject(int depth, OnMember onMember);
+    template <typename OnMember> bool scanObject(int depth, OnMember onMember);
 
     bool stringField(const char *field, QString &out, bool nullAllowed);
     bool timestampField(qint64 &out);
@@ -631,8 +660,7 @@ bool Decoder::scanValue(int depth)
 }
 
 // Walks an object at m_p; onMember(key) must consume the member's value (m_p is at it).
-template<typename OnMember>
-bool Decoder::scanObject(int depth, OnMember onMember)
+template <typename OnMember> bool Decoder::scanObject(int depth, OnMember onMember)
 {
     if (depth > m_maxDepth)
         return failDepth();
@@ -712,8 +740,8 @@ bool Decoder::timestampField(qint64 &out)
         }
         const unsigned d = unsigned(*p - '0');
         if (v > (limit - d) / 10) {
-            fieldError(QStringLiteral("header.timestamp: integer %1 out of int64 range")
-                           .arg(shortened(start, m_p)));
+            fieldError(
+                QStringLiteral("header.timestamp: integer %1 out of int64 range").arg(shortened(start, m_p)));
             return true;
         }
         v = v * 10 + d;
@@ -805,8 +833,8 @@ Result<Message> Decoder::run()
     if (atEnd()) {
         ok = fail("unexpected end of input");
     } else if (*m_p != '{') {
-        fieldError(QStringLiteral("message: expected an object, got %1")
-                       .arg(QLatin1String(jsonTypeName(*m_p))));
+        fieldError(
+            QStringLiteral("message: expected an object, got %1").arg(QLatin1String(jsonTypeName(*m_p))));
         ok = scanValue(0);
     } else {
         ok = scanObject(1, [&](QByteArrayView key) {
@@ -857,9 +885,9 @@ QByteArray encode(const Message &m)
     const MessageRoute &r = m.route();
     const QByteArray &content = m.rawContent();
 
-    const qsizetype strings = h.id.size() + h.parentId.size() + h.resourceVersion.size()
-        + h.type.size() + r.source.size() + r.destination.size() + r.group.size()
-        + r.operation.size() + r.resource.size();
+    const qsizetype strings = h.id.size() + h.parentId.size() + h.resourceVersion.size() + h.type.size() +
+                              r.source.size() + r.destination.size() + r.group.size() + r.operation.size() +
+                              r.resource.size();
     // Fixed keys and punctuation take under 200 bytes. Content is written in chunks so that the
     // buffer grows with the actual output instead of the 6x worst case of escaping every byte.
     constexpr qsizetype kChunk = 4096;
@@ -927,13 +955,14 @@ QByteArray encode(const Message &m)
 Result<Message> decode(QByteArrayView frame, const DecodeLimits &limits)
 {
     if (frame.size() > limits.maxBytes) {
-        return Result<Message>::failure(
-            ErrLimit, QStringLiteral("frame of %1 bytes exceeds the limit of %2 bytes")
-                          .arg(frame.size())
-                          .arg(limits.maxBytes));
+        return Result<Message>::failure(ErrLimit,
+                                        QStringLiteral("frame of %1 bytes exceeds the limit of %2 bytes")
+                                            .arg(frame.size())
+                                            .arg(limits.maxBytes));
     }
     if (frame.isEmpty())
-        return Result<Message>::failure(ErrSyntax, QStringLiteral("invalid JSON at offset 0: unexpected end of input"));
+        return Result<Message>::failure(ErrSyntax,
+                                        QStringLiteral("invalid JSON at offset 0: unexpected end of input"));
     Decoder d(frame.data(), frame.data() + frame.size(), limits.maxDepth);
     return d.run();
 }

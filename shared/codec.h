@@ -17,10 +17,12 @@ struct DecodeLimits
 
 namespace codec {
 
-/// Error codes carried in Error::code by decode().
-inline const QString ErrLimit = QStringLiteral("codec.limit"); ///< size or nesting over DecodeLimits
-inline const QString ErrSyntax = QStringLiteral("codec.syntax"); ///< not valid JSON (RFC 8259)
-inline const QString ErrField = QStringLiteral("codec.field");   ///< valid JSON, but a known field is wrong or missing
+/// Error code of decode(): the frame is over a DecodeLimits bound (size or nesting).
+inline const QString ErrLimit = QStringLiteral("codec.limit");
+/// Error code of decode(): the frame is not valid JSON (RFC 8259).
+inline const QString ErrSyntax = QStringLiteral("codec.syntax");
+/// Error code of decode(): valid JSON, but a known field has the wrong type or value, or is missing.
+inline const QString ErrField = QStringLiteral("codec.field");
 
 /// Byte-compatible with Go's json.Encoder on KubeEdge's model.Message (key order, omitempty, trailing '\n').
 QByteArray encode(const Message &m);

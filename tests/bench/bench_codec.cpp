@@ -18,14 +18,16 @@ namespace {
 // A Kubernetes-like object of about `target` bytes, with escapes, numbers and nesting.
 QByteArray makeContent(qsizetype target)
 {
-    QByteArray c = R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"bench","namespace":"default",)"
-                   R"("uid":"3f1e2d4c-5b6a-4798-8a7b-6c5d4e3f2a1b","resourceVersion":"81234",)"
-                   R"("labels":{"app":"bench","tier":"edge"}},"data":{"items":[)";
+    QByteArray c =
+        R"({"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"bench","namespace":"default",)"
+        R"("uid":"3f1e2d4c-5b6a-4798-8a7b-6c5d4e3f2a1b","resourceVersion":"81234",)"
+        R"("labels":{"app":"bench","tier":"edge"}},"data":{"items":[)";
     for (int i = 0; c.size() < target - 60; ++i) {
         if (i > 0)
             c += ',';
-        c += R"({"name":"item-)" + QByteArray::number(i) + R"(","value":)" + QByteArray::number(i * 37)
-            + R"(,"ratio":0.)" + QByteArray::number(i % 1000) + R"(,"ok":true,"text":"line \"quoted\" <b>&amp;</b> caf\u00e9"})";
+        c += R"({"name":"item-)" + QByteArray::number(i) + R"(","value":)" + QByteArray::number(i * 37) +
+             R"(,"ratio":0.)" + QByteArray::number(i % 1000) +
+             R"(,"ok":true,"text":"line \"quoted\" <b>&amp;</b> caf\u00e9"})";
     }
     c += "]}}";
     return c;
@@ -57,11 +59,12 @@ void row(const char *what, qsizetype contentSize, qsizetype frameSize, double se
 int main()
 {
     std::printf("| %-22s | %11s | %9s | %10s |\n", "operation", "content", "MiB/s", "msgs/s");
-    std::printf("|%s|%s|%s|%s|\n", "------------------------", "-------------", "-----------", "------------");
+    std::printf("|%s|%s|%s|%s|\n", "------------------------", "-------------", "-----------",
+                "------------");
     volatile qsizetype sink = 0;
     for (const qsizetype size : {qsizetype(1024), qsizetype(64 * 1024)}) {
-        Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"),
-                                    op::Update, QStringLiteral("default/configmap/bench"), makeContent(size));
+        Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"), op::Update,
+                                    QStringLiteral("default/configmap/bench"), makeContent(size));
         m.setResourceVersion(QStringLiteral("81234"));
         const QByteArray wire = codec::encode(m);
         if (!codec::decode(wire).ok()) {
@@ -74,12 +77,10 @@ int main()
 
         row("encode", contentSize, wire.size(),
             medianSeconds(iterations, [&] { sink = sink + codec::encode(m).size(); }));
-        row("decode", contentSize, wire.size(), medianSeconds(iterations, [&] {
-                sink = sink + codec::decode(wire)->rawContent().size();
-            }));
-        row("QJsonDocument::fromJson", contentSize, wire.size(), medianSeconds(iterations, [&] {
-                sink = sink + QJsonDocument::fromJson(wire).object().size();
-            }));
+        row("decode", contentSize, wire.size(),
+            medianSeconds(iterations, [&] { sink = sink + codec::decode(wire)->rawContent().size(); }));
+        row("QJsonDocument::fromJson", contentSize, wire.size(),
+            medianSeconds(iterations, [&] { sink = sink + QJsonDocument::fromJson(wire).object().size(); }));
     }
     return sink == 42 ? 1 : 0;
 }
