@@ -263,7 +263,7 @@ void CertManager::fail(const QString &what, bool rotation)
     const qint64 wait = std::min<qint64>(base << std::min(m_failures++, 20), std::max(m_settings.retryCapMs, m_settings.retryBaseMs));
     const qint64 jittered = wait + QRandomGenerator::global()->bounded(wait / 10 + 1);
     qCWarning(lcEdgeCert).noquote() << (rotation ? "certificate rotation failed:" : "certificate bootstrap failed:")
-                                    << what << QStringLiteral("- retrying in %1 s").arg(double(jittered) / 1000.0, 0, 'f', 1);
+                                    << what << QStringLiteral("- retrying in %1 s").arg(QString::number(double(jittered) / 1000.0, 'g', 3));
     m_retryTimer.disconnect(this);
     connect(&m_retryTimer, &QTimer::timeout, this, [this, rotation] {
         if (rotation)
