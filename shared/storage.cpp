@@ -36,9 +36,9 @@ Status driverAvailable(const QString &driver, const QString &package)
 {
     if (QSqlDatabase::isDriverAvailable(driver))
         return {};
-    return Status::failure(QStringLiteral("storage.driver"),
-                           QStringLiteral("the Qt SQL driver %1 is not installed (Debian package %2)")
-                               .arg(driver, package));
+    return Status::failure(
+        QStringLiteral("storage.driver"),
+        QStringLiteral("the Qt SQL driver %1 is not installed (Debian package %2)").arg(driver, package));
 }
 
 } // namespace
@@ -75,7 +75,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url, const QStri
         if (at >= 0) {
             const QString userInfo = authority.left(at);
             const qsizetype colon = userInfo.indexOf(u':');
-            db->m_user = QUrl::fromPercentEncoding(userInfo.left(colon >= 0 ? colon : userInfo.size()).toUtf8());
+            db->m_user =
+                QUrl::fromPercentEncoding(userInfo.left(colon >= 0 ? colon : userInfo.size()).toUtf8());
             if (colon >= 0)
                 db->m_password = QUrl::fromPercentEncoding(userInfo.mid(colon + 1).toUtf8());
             authority = authority.mid(at + 1);
@@ -112,25 +113,30 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url, const QStri
                 const QUrlQuery query(path.mid(q + 1));
                 path.truncate(q);
                 for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
-                    if (key == QLatin1String("synchronous") && value.compare(QLatin1String("full"), Qt::CaseInsensitive) == 0)
+                    if (key == QLatin1String("synchronous") &&
+                        value.compare(QLatin1String("full"), Qt::CaseInsensitive) == 0)
                         db->m_synchronous = Synchronous::Full;
-                    else if (key == QLatin1String("synchronous") && value.compare(QLatin1String("normal"), Qt::CaseInsensitive) == 0)
+                    else if (key == QLatin1String("synchronous") &&
+                             value.compare(QLatin1String("normal"), Qt::CaseInsensitive) == 0)
                         db->m_synchronous = Synchronous::Normal;
                     else
-                        return urlError(QStringLiteral("unknown option %1=%2 (known: synchronous=normal|full)")
-                                            .arg(key, value));
+                        return urlError(
+                            QStringLiteral("unknown option %1=%2 (known: synchronous=normal|full)")
+                                .arg(key, value));
                 }
             }
         }
         if (path.isEmpty())
             return urlError(QStringLiteral("no file path"));
         if (path.startsWith(u':'))
-            return urlError(QStringLiteral("in-memory SQLite is not supported: each thread has its own connection"));
+            return urlError(
+                QStringLiteral("in-memory SQLite is not supported: each thread has its own connection"));
         const QFileInfo file(path);
         if (!file.absoluteDir().exists())
-            return R::failure(QStringLiteral("storage.open"),
-                              QStringLiteral("cannot open SQLite database %1: the directory %2 does not exist")
-                                  .arg(file.absoluteFilePath(), file.absolutePath()));
+            return R::failure(
+                QStringLiteral("storage.open"),
+                QStringLiteral("cannot open SQLite database %1: the directory %2 does not exist")
+                    .arg(file.absoluteFilePath(), file.absolutePath()));
         db->m_path = file.absoluteFilePath();
     } else {
         return urlError(QStringLiteral("unsupported scheme \"%1\"").arg(scheme));
@@ -145,8 +151,7 @@ Result<std::unique_ptr<Database>> Database::open(const QString &url, const QStri
 
 Database::Database(Engine engine, QString connectionPrefix)
     : m_engine(engine), m_prefix(std::move(connectionPrefix)), m_context(std::make_unique<QObject>())
-{
-}
+{}
 
 Database::~Database()
 {
@@ -198,9 +203,9 @@ Result<QSqlDatabase> Database::threadConnection() const
     }
     if (QThread *thread = QThread::currentThread(); thread != m_context->thread()) {
         // Qt Sql connections must be closed by their own thread, so close on the way out.
-        QObject::connect(thread, &QThread::finished, m_context.get(),
-                         [this, serial] { const_cast<Database *>(this)->removeConnection(serial); },
-                         Qt::DirectConnection);
+        QObject::connect(
+            thread, &QThread::finished, m_context.get(),
+            [this, serial] { const_cast<Database *>(this)->removeConnection(serial); }, Qt::DirectConnection);
     }
     qCDebug(lcStorage) << "opened connection" << name;
     return QSqlDatabase::database(name, false);
@@ -218,11 +223,11 @@ Status Database::openConnection(QSqlDatabase &db) const
         db.setDatabaseName(m_dbName);
         db.setConnectOptions(m_options);
         if (!db.open())
-            return Status::failure(QStringLiteral("storage.open"),
-                                   QStringLiteral("cannot connect to PostgreSQL database %1 on %2:%3 as %4: %5")
-                                       .arg(m_dbName, m_host.isEmpty() ? QStringLiteral("localhost") : m_host,
-                                            QString::number(m_port > 0 ? m_port : 5432), m_user,
-                                            db.lastError().text()));
+            return Status::failure(
+                QStringLiteral("storage.open"),
+                QStringLiteral("cannot connect to PostgreSQL database %1 on %2:%3 as %4: %5")
+                    .arg(m_dbName, m_host.isEmpty() ? QStringLiteral("localhost") : m_host,
+                         QString::number(m_port > 0 ? m_port : 5432), m_user, db.lastError().text()));
         // Server NOTICEs (e.g. "drop cascades to ...") would go to stderr through libpq.
         QSqlQuery q(db);
         if (!q.exec(QStringLiteral("SET client_min_messages TO warning")))
@@ -232,8 +237,9 @@ Status Database::openConnection(QSqlDatabase &db) const
     db.setDatabaseName(m_path);
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     if (!db.open())
-        return Status::failure(QStringLiteral("storage.open"), QStringLiteral("cannot open SQLite database %1: %2")
-                                                                   .arg(m_path, db.lastError().text()));
+        return Status::failure(
+            QStringLiteral("storage.open"),
+            QStringLiteral("cannot open SQLite database %1: %2").arg(m_path, db.lastError().text()));
     const QStringList pragmas = {
         QStringLiteral("PRAGMA journal_mode=WAL"),
         m_synchronous == Synchronous::Full ? QStringLiteral("PRAGMA synchronous=FULL")
@@ -247,8 +253,8 @@ Status Database::openConnection(QSqlDatabase &db) const
                                    QStringLiteral("cannot set up SQLite database %1: %2")
                                        .arg(m_path, sqlError(pragma, q.lastError())));
         // journal_mode answers with the mode it got; a read-only or odd filesystem may refuse WAL.
-        if (pragma.contains(QLatin1String("journal_mode")) && q.next()
-            && q.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+        if (pragma.contains(QLatin1String("journal_mode")) && q.next() &&
+            q.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
             return Status::failure(QStringLiteral("storage.open"),
                                    QStringLiteral("SQLite database %1 cannot use WAL mode (got %2)")
                                        .arg(m_path, q.value(0).toString()));
@@ -329,9 +335,10 @@ Status Database::execBatch(const QString &sql, const QList<QVariantList> &rows)
             for (qsizetype i = 0; i < row.size(); ++i)
                 q.bindValue(int(i), row.at(i));
             if (!q.exec())
-                return Status::failure(QStringLiteral("storage.sql"),
-                                       QStringLiteral("row %1 of %2: %3")
-                                           .arg(r + 1).arg(rows.size()).arg(sqlError(sql, q.lastError())));
+                return Status::failure(QStringLiteral("storage.sql"), QStringLiteral("row %1 of %2: %3")
+                                                                          .arg(r + 1)
+                                                                          .arg(rows.size())
+                                                                          .arg(sqlError(sql, q.lastError())));
         }
         return {};
     });
@@ -346,7 +353,7 @@ Status Database::transaction(const std::function<Status()> &work)
     // SQLite: take the write lock up front; a deferred BEGIN that later writes can fail with
     // SQLITE_BUSY in WAL mode without waiting for busy_timeout.
     const QString savepoint = QStringLiteral("qedge_sp_%1").arg(depth);
-    const QString begin = depth > 0 ? QStringLiteral("SAVEPOINT ") + savepoint
+    const QString begin = depth > 0            ? QStringLiteral("SAVEPOINT ") + savepoint
                           : m_engine == SQLite ? QStringLiteral("BEGIN IMMEDIATE")
                                                : QStringLiteral("BEGIN");
     if (Status s = run(begin); !s)
@@ -381,7 +388,8 @@ Result<QString> Database::mapTypes(const QString &sql, Engine engine)
         const QString key = m.captured(1);
         QString type;
         if (key == QLatin1String("autoinc_pk"))
-            type = pg ? QStringLiteral("BIGSERIAL PRIMARY KEY") : QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT");
+            type = pg ? QStringLiteral("BIGSERIAL PRIMARY KEY")
+                      : QStringLiteral("INTEGER PRIMARY KEY AUTOINCREMENT");
         else if (key == QLatin1String("blob"))
             type = pg ? QStringLiteral("BYTEA") : QStringLiteral("BLOB");
         else if (key == QLatin1String("bigint"))
@@ -393,10 +401,10 @@ Result<QString> Database::mapTypes(const QString &sql, Engine engine)
         else if (key == QLatin1String("double"))
             type = pg ? QStringLiteral("DOUBLE PRECISION") : QStringLiteral("REAL");
         else
-            return Result<QString>::failure(
-                QStringLiteral("storage.schema"),
-                QStringLiteral("unknown type placeholder {{%1}} in: %2 (known: autoinc_pk, blob, bigint, text, bool, double)")
-                    .arg(key, sql.simplified()));
+            return Result<QString>::failure(QStringLiteral("storage.schema"),
+                                            QStringLiteral("unknown type placeholder {{%1}} in: %2 (known: "
+                                                           "autoinc_pk, blob, bigint, text, bool, double)")
+                                                .arg(key, sql.simplified()));
         out += QStringView(sql).mid(last, m.capturedStart() - last) + type;
         last = m.capturedEnd();
     }
@@ -424,13 +432,31 @@ Status Database::migrate(const QString &schemaName, const QList<QStringList> &st
         return Status::failure(QStringLiteral("storage.migrate"),
                                QStringLiteral("migrating schema %1: %2").arg(schemaName, why));
     };
+    // Several processes (cloudhub replicas) may start on one fresh database at once. On PostgreSQL
+    // two concurrent CREATE TABLE IF NOT EXISTS can still collide, so serialize the whole migration
+    // with a session advisory lock; SQLite serializes writers on the file (BEGIN IMMEDIATE, busy_timeout).
+    struct AdvisoryLock
+    {
+        Database *db = nullptr;
+        ~AdvisoryLock()
+        {
+            if (db)
+                db->run(QStringLiteral("SELECT pg_advisory_unlock(hashtext('qedge.migrate'))"));
+        }
+    } advisory;
+    if (m_engine == PostgreSQL) {
+        if (Status s = run(QStringLiteral("SELECT pg_advisory_lock(hashtext('qedge.migrate'))")); !s)
+            return fail(s.errorMessage());
+        advisory.db = this;
+    }
     if (Status s = run(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version "
                                       "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
         !s)
         return fail(s.errorMessage());
 
     const auto readVersion = [&]() -> Result<int> {
-        Result<QSqlQuery> q = exec(QStringLiteral("SELECT version FROM schema_version WHERE name = ?"), {schemaName});
+        Result<QSqlQuery> q =
+            exec(QStringLiteral("SELECT version FROM schema_version WHERE name = ?"), {schemaName});
         if (!q)
             return q.error();
         QSqlQuery query = std::move(q).value();
@@ -442,15 +468,12 @@ Status Database::migrate(const QString &schemaName, const QList<QStringList> &st
     if (start.value() > steps.size())
         return fail(QStringLiteral("the database is at version %1, newer than this program's %2; "
                                    "use a newer program or a fresh database")
-                        .arg(start.value()).arg(steps.size()));
+                        .arg(start.value())
+                        .arg(steps.size()));
 
     for (qsizetype i = start.value(); i < steps.size(); ++i) {
         const Status s = transaction([&]() -> Status {
-            // Another process (a second cloudhub replica) may be migrating too: serialize and re-check.
-            if (m_engine == PostgreSQL) {
-                if (Status l = run(QStringLiteral("LOCK TABLE schema_version IN SHARE ROW EXCLUSIVE MODE")); !l)
-                    return l;
-            }
+            // Another process may have migrated since the first read (SQLite): re-check under the lock.
             const Result<int> now = readVersion();
             if (!now)
                 return now.error();
@@ -463,11 +486,14 @@ Status Database::migrate(const QString &schemaName, const QList<QStringList> &st
                 if (!st)
                     return Status::failure(QStringLiteral("storage.migrate"),
                                            QStringLiteral("step %1, statement %2: %3")
-                                               .arg(i + 1).arg(j + 1).arg(st.errorMessage()));
+                                               .arg(i + 1)
+                                               .arg(j + 1)
+                                               .arg(st.errorMessage()));
             }
-            const Result<QSqlQuery> up = exec(QStringLiteral("INSERT INTO schema_version (name, version) VALUES (?, ?) "
-                                                             "ON CONFLICT (name) DO UPDATE SET version = excluded.version"),
-                                              {schemaName, int(i + 1)});
+            const Result<QSqlQuery> up =
+                exec(QStringLiteral("INSERT INTO schema_version (name, version) VALUES (?, ?) "
+                                    "ON CONFLICT (name) DO UPDATE SET version = excluded.version"),
+                     {schemaName, int(i + 1)});
             return up ? Status() : Status(up.error());
         });
         if (!s)

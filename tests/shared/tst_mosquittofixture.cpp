@@ -41,16 +41,18 @@ QByteArray TestMosquittoFixture::runClient(const QString &tool, const QStringLis
 {
     const QString exe = QStandardPaths::findExecutable(tool);
     if (exe.isEmpty()) {
-        QTest::qFail(qPrintable(tool + QStringLiteral(" not found (package mosquitto-clients)")), __FILE__, __LINE__);
+        QTest::qFail(qPrintable(tool + QStringLiteral(" not found (package mosquitto-clients)")), __FILE__,
+                     __LINE__);
         return {};
     }
     QProcess p;
     p.start(exe, args);
     if (!p.waitForFinished(15000) || p.exitCode() != 0) {
         p.kill();
-        QTest::qFail(qPrintable(QStringLiteral("%1 %2 failed: %3").arg(tool, args.join(u' '),
-                                                                   QString::fromLocal8Bit(p.readAllStandardError()))),
-                     __FILE__, __LINE__);
+        QTest::qFail(
+            qPrintable(QStringLiteral("%1 %2 failed: %3")
+                           .arg(tool, args.join(u' '), QString::fromLocal8Bit(p.readAllStandardError()))),
+            __FILE__, __LINE__);
         return {};
     }
     return p.readAllStandardOutput();
@@ -70,13 +72,14 @@ void TestMosquittoFixture::retainedMessageSurvivesRestart()
     QVERIFY2(m_broker.start(), qPrintable(QString::fromLocal8Bit(m_broker.output())));
     const QString port = QString::number(m_broker.port());
     // Retained + QoS 1: the subscriber needs no race with the publisher, and persistence keeps it.
-    runClient(QStringLiteral("mosquitto_pub"), {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), port,
-                                                QStringLiteral("-q"), QStringLiteral("1"), QStringLiteral("-r"),
-                                                QStringLiteral("-t"), QStringLiteral("qedge/test"), QStringLiteral("-m"),
-                                                QStringLiteral("hello-1")});
-    const QStringList sub = {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), port,
-                             QStringLiteral("-t"), QStringLiteral("qedge/test"), QStringLiteral("-C"), QStringLiteral("1"),
-                             QStringLiteral("-W"), QStringLiteral("10")};
+    runClient(QStringLiteral("mosquitto_pub"),
+              {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), port,
+               QStringLiteral("-q"), QStringLiteral("1"), QStringLiteral("-r"), QStringLiteral("-t"),
+               QStringLiteral("qedge/test"), QStringLiteral("-m"), QStringLiteral("hello-1")});
+    const QStringList sub = {
+        QStringLiteral("-h"), QStringLiteral("127.0.0.1"),  QStringLiteral("-p"), port,
+        QStringLiteral("-t"), QStringLiteral("qedge/test"), QStringLiteral("-C"), QStringLiteral("1"),
+        QStringLiteral("-W"), QStringLiteral("10")};
     QCOMPARE(runClient(QStringLiteral("mosquitto_sub"), sub).trimmed(), QByteArray("hello-1"));
 
     const quint16 before = m_broker.port();

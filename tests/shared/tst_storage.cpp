@@ -29,6 +29,8 @@ private slots:
     void migrateIsIdempotent();
     void migrateRollsBackBadStep_data() { engines(); }
     void migrateRollsBackBadStep();
+    void concurrentMigrate_data() { engines(); }
+    void concurrentMigrate();
     void upsert_data() { engines(); }
     void upsert();
     void booleans_data() { engines(); }
@@ -104,19 +106,20 @@ std::unique_ptr<Database> TestStorage::openDb()
         return nullptr;
     }
     if (engine == Database::PostgreSQL) {
-        if (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) || !db.value()->exec(QStringLiteral("CREATE SCHEMA public")))
+        if (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) ||
+            !db.value()->exec(QStringLiteral("CREATE SCHEMA public")))
             return nullptr;
     }
     return std::move(db).value();
 }
 
 // Skips the PostgreSQL row only when the server binaries are missing; a fixture that fails is a failure.
-#define OPEN_DB(db)                                                                                        \
-    QFETCH(int, engine);                                                                                   \
-    if (engine == Database::PostgreSQL && !m_pg.available())                                               \
-        QSKIP(qPrintable(QStringLiteral("PostgreSQL not installed: ") + m_pg.unavailableReason()));       \
-    QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));         \
-    std::unique_ptr<Database> db = openDb();                                                               \
+#define OPEN_DB(db)                                                                                          \
+    QFETCH(int, engine);                                                                                     \
+    if (engine == Database::PostgreSQL && !m_pg.available())                                                 \
+        QSKIP(qPrintable(QStringLiteral("PostgreSQL not installed: ") + m_pg.unavailableReason()));          \
+    QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));           \
+    std::unique_ptr<Database> db = openDb();                                                                 \
     QVERIFY(db)
 
 qint64 TestStorage::count(Database &db, const QString &table)
@@ -157,7 +160,8 @@ void TestStorage::sqliteSettings()
     QFETCH(QString, suffix);
     QFETCH(int, synchronous);
     const QString prefix = QStringLiteral("tst%1").arg(++m_serial);
-    auto opened = Database::open(QStringLiteral("sqlite:") + m_dir.filePath(prefix + QStringLiteral(".db")) + suffix, prefix);
+    auto opened = Database::open(
+        QStringLiteral("sqlite:") + m_dir.filePath(prefix + QStringLiteral(".db")) + suffix, prefix);
     QVERIFY2(opened, qPrintable(opened.errorMessage()));
     Database &db = *opened.value();
     const auto pragma = [&db](const char *name) {
@@ -236,14 +240,16 @@ void TestStorage::migrateRollsBackBadStep()
     OPEN_DB(db);
     const QList<QStringList> steps = {
         {QStringLiteral("CREATE TABLE good (x {{bigint}})")},
-        {QStringLiteral("CREATE TABLE half (x {{bigint}})"), QStringLiteral("INSERT INTO half (x) VALUES (7)"),
+        {QStringLiteral("CREATE TABLE half (x {{bigint}})"),
+         QStringLiteral("INSERT INTO half (x) VALUES (7)"),
          QStringLiteral("CREATE TABLE broken (x NOSUCHTYPE(")},
     };
     const Status s = db->migrate(QStringLiteral("m"), steps);
     QVERIFY(!s);
     QCOMPARE(s.error().code, QStringLiteral("storage.migrate"));
     QVERIFY2(s.errorMessage().contains(QStringLiteral("step 2, statement 3")), qPrintable(s.errorMessage()));
-    QVERIFY2(s.errorMessage().contains(QStringLiteral("CREATE TABLE broken (x NOSUCHTYPE(")), qPrintable(s.errorMessage()));
+    QVERIFY2(s.errorMessage().contains(QStringLiteral("CREATE TABLE broken (x NOSUCHTYPE(")),
+             qPrintable(s.errorMessage()));
     QCOMPARE(db->schemaVersion(QStringLiteral("m")), 1);
     QCOMPARE(count(*db, QStringLiteral("good")), 0);
     QCOMPARE(count(*db, QStringLiteral("half")), -1); // the whole step was rolled back
@@ -252,11 +258,48 @@ void TestStorage::migrateRollsBackBadStep()
     QCOMPARE(count(*db, QStringLiteral("good")), 1);
 }
 
+void TestStorage::concurrentMigrate()
+{
+    OPEN_DB(db);
+    // Two "processes" (separate Database objects, separate connections) migrate the same fresh
+    // database at the same moment, like two cloudhub replicas starting together.
+    const QString url = db->engine() == Database::SQLite
+                            ? QStringLiteral("sqlite:") + db->connection().databaseName()
+                            : m_pg.url();
+    db.reset();
+    const QList<QStringList> steps = {
+        {QStringLiteral("CREATE TABLE a (x {{bigint}})")},
+        {QStringLiteral("CREATE TABLE b (x {{bigint}})"), QStringLiteral("INSERT INTO a (x) VALUES (1)")},
+        {QStringLiteral("CREATE TABLE c (x {{bigint}})")},
+    };
+    QString errors[2];
+    std::unique_ptr<QThread> threads[2];
+    for (int i = 0; i < 2; ++i) {
+        threads[i].reset(QThread::create([&, i] {
+            auto other = Database::open(url, QStringLiteral("conc%1-%2").arg(m_serial).arg(i));
+            const Status s =
+                other ? other.value()->migrate(QStringLiteral("c"), steps) : Status(other.error());
+            errors[i] = s.errorMessage();
+        }));
+    }
+    for (auto &t : threads)
+        t->start();
+    for (auto &t : threads)
+        QVERIFY(t->wait(20000));
+    QVERIFY2(errors[0].isEmpty(), qPrintable(errors[0]));
+    QVERIFY2(errors[1].isEmpty(), qPrintable(errors[1]));
+    auto check = Database::open(url, QStringLiteral("conc%1-check").arg(m_serial));
+    QVERIFY2(check, qPrintable(check.errorMessage()));
+    QCOMPARE(check.value()->schemaVersion(QStringLiteral("c")), 3);
+    QCOMPARE(count(*check.value(), QStringLiteral("a")), 1); // each step ran exactly once
+}
+
 void TestStorage::upsert()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("u"), {{QStringLiteral("CREATE TABLE kv (k {{text}} PRIMARY KEY, v {{bigint}} NOT NULL, "
-                                                              "n {{bigint}} NOT NULL DEFAULT 1)")}}));
+    QVERIFY(db->migrate(QStringLiteral("u"),
+                        {{QStringLiteral("CREATE TABLE kv (k {{text}} PRIMARY KEY, v {{bigint}} NOT NULL, "
+                                         "n {{bigint}} NOT NULL DEFAULT 1)")}}));
     const QString sql = QStringLiteral("INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) "
                                        "DO UPDATE SET v = excluded.v, n = kv.n + 1");
     for (qint64 v : {10, 20, 30})
@@ -279,7 +322,9 @@ void TestStorage::upsert()
 void TestStorage::booleans()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("b"), {{QStringLiteral("CREATE TABLE flags (k {{bigint}} PRIMARY KEY, f {{bool}} NOT NULL)")}}));
+    QVERIFY(db->migrate(
+        QStringLiteral("b"),
+        {{QStringLiteral("CREATE TABLE flags (k {{bigint}} PRIMARY KEY, f {{bool}} NOT NULL)")}}));
     QVERIFY(db->execBatch(QStringLiteral("INSERT INTO flags (k, f) VALUES (?, ?)"), {{1, true}, {2, false}}));
     auto ins = db->exec(QStringLiteral("INSERT INTO flags (k, f) VALUES (?, ?)"), {3, true});
     QVERIFY2(ins, qPrintable(ins.errorMessage()));
@@ -296,18 +341,22 @@ void TestStorage::booleans()
     QVERIFY(q && q->next());
     QCOMPARE(q->value(0).toBool(), false);
     // What each driver hands back, as storage.h documents: SQLite an integer, PostgreSQL a bool.
-    QCOMPARE(q->value(0).typeId(), engine == Database::SQLite ? int(QMetaType::LongLong) : int(QMetaType::Bool));
+    QCOMPARE(q->value(0).typeId(),
+             engine == Database::SQLite ? int(QMetaType::LongLong) : int(QMetaType::Bool));
     // And why the layer says "bind bool": PostgreSQL refuses an int for a BOOLEAN.
     auto intBind = db->exec(QStringLiteral("INSERT INTO flags (k, f) VALUES (?, ?)"), {4, 1});
     QCOMPARE(bool(intBind), engine == Database::SQLite);
     if (!intBind)
-        QVERIFY2(intBind.errorMessage().contains(QStringLiteral("boolean")), qPrintable(intBind.errorMessage()));
+        QVERIFY2(intBind.errorMessage().contains(QStringLiteral("boolean")),
+                 qPrintable(intBind.errorMessage()));
 }
 
 void TestStorage::execBatchManyRows()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("b"), {{QStringLiteral("CREATE TABLE rows_ (id {{bigint}} PRIMARY KEY, name {{text}}, d {{double}})")}}));
+    QVERIFY(db->migrate(
+        QStringLiteral("b"),
+        {{QStringLiteral("CREATE TABLE rows_ (id {{bigint}} PRIMARY KEY, name {{text}}, d {{double}})")}}));
     QList<QVariantList> rows;
     rows.reserve(10000);
     for (qint64 i = 0; i < 10000; ++i)
@@ -322,8 +371,9 @@ void TestStorage::execBatchManyRows()
     QCOMPARE(q->value(2).toDouble(), double(9999) * 10000 / 2 / 4);
 
     // A failing row rolls the whole batch back and is named.
-    const Status dup = db->execBatch(QStringLiteral("INSERT INTO rows_ (id, name, d) VALUES (?, ?, ?)"),
-                                     {{qint64(20000), QStringLiteral("new"), 0.0}, {qint64(5), QStringLiteral("dup"), 0.0}});
+    const Status dup =
+        db->execBatch(QStringLiteral("INSERT INTO rows_ (id, name, d) VALUES (?, ?, ?)"),
+                      {{qint64(20000), QStringLiteral("new"), 0.0}, {qint64(5), QStringLiteral("dup"), 0.0}});
     QVERIFY(!dup);
     QVERIFY2(dup.errorMessage().contains(QStringLiteral("row 2 of 2")), qPrintable(dup.errorMessage()));
     QCOMPARE(count(*db, QStringLiteral("rows_")), 10000);
@@ -332,10 +382,12 @@ void TestStorage::execBatchManyRows()
 void TestStorage::transactionRollsBack()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("t"), {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY)")}}));
+    QVERIFY(
+        db->migrate(QStringLiteral("t"), {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY)")}}));
     // Work that reports failure.
     Status s = db->transaction([&]() -> Status {
-        if (!db->exec(QStringLiteral("INSERT INTO t (x) VALUES (1)")) || !db->exec(QStringLiteral("INSERT INTO t (x) VALUES (2)")))
+        if (!db->exec(QStringLiteral("INSERT INTO t (x) VALUES (1)")) ||
+            !db->exec(QStringLiteral("INSERT INTO t (x) VALUES (2)")))
             return Status::failure(QStringLiteral("test"), QStringLiteral("insert failed"));
         return Status::failure(QStringLiteral("test"), QStringLiteral("changed my mind"));
     });
@@ -363,11 +415,13 @@ void TestStorage::transactionRollsBack()
 void TestStorage::nestedTransactionUsesSavepoint()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("t"), {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY)")}}));
+    QVERIFY(
+        db->migrate(QStringLiteral("t"), {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY)")}}));
     const Status s = db->transaction([&]() -> Status {
         if (auto q = db->exec(QStringLiteral("INSERT INTO t (x) VALUES (1)")); !q)
             return q.error();
-        const Status inner = db->execBatch(QStringLiteral("INSERT INTO t (x) VALUES (?)"), {{qint64(2)}, {qint64(1)}});
+        const Status inner =
+            db->execBatch(QStringLiteral("INSERT INTO t (x) VALUES (?)"), {{qint64(2)}, {qint64(1)}});
         if (inner)
             return Status::failure(QStringLiteral("test"), QStringLiteral("duplicate key was accepted"));
         auto q = db->exec(QStringLiteral("INSERT INTO t (x) VALUES (3)"));
@@ -385,7 +439,8 @@ void TestStorage::nestedTransactionUsesSavepoint()
 void TestStorage::blobRoundTrip()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("b"), {{QStringLiteral("CREATE TABLE blobs (id {{bigint}} PRIMARY KEY, b {{blob}})")}}));
+    QVERIFY(db->migrate(QStringLiteral("b"),
+                        {{QStringLiteral("CREATE TABLE blobs (id {{bigint}} PRIMARY KEY, b {{blob}})")}}));
     QByteArray all;
     for (int i = 0; i < 256; ++i)
         all.append(char(i));
@@ -405,9 +460,11 @@ void TestStorage::blobRoundTrip()
 void TestStorage::bigintRoundTrip()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("b"), {{QStringLiteral("CREATE TABLE big (id {{autoinc_pk}}, v {{bigint}} NOT NULL)")}}));
-    const QList<qint64> values = {(qint64(1) << 53) + 1, -(qint64(1) << 53) - 1, std::numeric_limits<qint64>::max(),
-                                  std::numeric_limits<qint64>::min(), (qint64(1) << 62) + 12345};
+    QVERIFY(db->migrate(QStringLiteral("b"),
+                        {{QStringLiteral("CREATE TABLE big (id {{autoinc_pk}}, v {{bigint}} NOT NULL)")}}));
+    const QList<qint64> values = {(qint64(1) << 53) + 1, -(qint64(1) << 53) - 1,
+                                  std::numeric_limits<qint64>::max(), std::numeric_limits<qint64>::min(),
+                                  (qint64(1) << 62) + 12345};
     for (qint64 v : values)
         QVERIFY(db->exec(QStringLiteral("INSERT INTO big (v) VALUES (?)"), {v}));
     auto q = db->exec(QStringLiteral("SELECT v FROM big ORDER BY id"));
@@ -425,15 +482,17 @@ void TestStorage::bigintRoundTrip()
 void TestStorage::secondThread()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("t"), {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY, who {{text}})")}}));
+    QVERIFY(db->migrate(QStringLiteral("t"),
+                        {{QStringLiteral("CREATE TABLE t (x {{bigint}} PRIMARY KEY, who {{text}})")}}));
     const QString mainName = db->connection().connectionName();
     QString threadName;
     QString threadError;
     qint64 seen = -1;
     std::unique_ptr<QThread> thread(QThread::create([&] {
         threadName = db->connection().connectionName();
-        const Status s = db->execBatch(QStringLiteral("INSERT INTO t (x, who) VALUES (?, ?)"),
-                                       {{qint64(1), QStringLiteral("thread")}, {qint64(2), QStringLiteral("thread")}});
+        const Status s =
+            db->execBatch(QStringLiteral("INSERT INTO t (x, who) VALUES (?, ?)"),
+                          {{qint64(1), QStringLiteral("thread")}, {qint64(2), QStringLiteral("thread")}});
         if (!s)
             threadError = s.errorMessage();
         auto q = db->exec(QStringLiteral("SELECT COUNT(*) FROM t"));
@@ -457,13 +516,19 @@ void TestStorage::badUrl_data()
     QTest::addColumn<QString>("url");
     QTest::addColumn<QString>("expected");
     QTest::newRow("empty") << QString() << QStringLiteral("empty");
-    QTest::newRow("scheme") << QStringLiteral("mysql://u@h/db") << QStringLiteral("unsupported scheme \"mysql\"");
-    QTest::newRow("no dir") << QStringLiteral("sqlite:/nonexistent-qedge-dir/x.db") << QStringLiteral("does not exist");
+    QTest::newRow("scheme") << QStringLiteral("mysql://u@h/db")
+                            << QStringLiteral("unsupported scheme \"mysql\"");
+    QTest::newRow("no dir") << QStringLiteral("sqlite:/nonexistent-qedge-dir/x.db")
+                            << QStringLiteral("does not exist");
     QTest::newRow("memory") << QStringLiteral("sqlite::memory:") << QStringLiteral("in-memory");
-    QTest::newRow("sqlite option") << QStringLiteral("sqlite:/tmp/x.db?synchronous=off") << QStringLiteral("unknown option");
-    QTest::newRow("no db") << QStringLiteral("postgresql://u@127.0.0.1:5432") << QStringLiteral("no database name");
+    QTest::newRow("sqlite option") << QStringLiteral("sqlite:/tmp/x.db?synchronous=off")
+                                   << QStringLiteral("unknown option");
+    QTest::newRow("no db") << QStringLiteral("postgresql://u@127.0.0.1:5432")
+                           << QStringLiteral("no database name");
     QTest::newRow("port") << QStringLiteral("postgresql://u@127.0.0.1:99999/db") << QStringLiteral("port");
-    QTest::newRow("refused") << QStringLiteral("postgresql://u@127.0.0.1:1/db") << QStringLiteral("cannot connect to PostgreSQL database db on 127.0.0.1:1 as u");
+    QTest::newRow("refused") << QStringLiteral("postgresql://u@127.0.0.1:1/db")
+                             << QStringLiteral(
+                                    "cannot connect to PostgreSQL database db on 127.0.0.1:1 as u");
 }
 
 void TestStorage::badUrl()
@@ -498,7 +563,8 @@ void TestStorage::secondProcessOnSqliteFile()
 
 void TestStorage::unknownTypePlaceholder()
 {
-    const auto mapped = Database::mapTypes(QStringLiteral("CREATE TABLE t (a {{bigint}}, b {{uuid}})"), Database::SQLite);
+    const auto mapped =
+        Database::mapTypes(QStringLiteral("CREATE TABLE t (a {{bigint}}, b {{uuid}})"), Database::SQLite);
     QVERIFY(!mapped);
     QVERIFY2(mapped.errorMessage().contains(QStringLiteral("{{uuid}}")), qPrintable(mapped.errorMessage()));
     const auto pg = Database::mapTypes(QStringLiteral("x {{autoinc_pk}}, y {{bool}}"), Database::PostgreSQL);

@@ -17,7 +17,9 @@ namespace qedge::test {
 MosquittoFixture::MosquittoFixture()
 {
     const QString packaged = QStringLiteral("/usr/sbin/mosquitto");
-    m_binary = QFileInfo(packaged).isExecutable() ? packaged : QStandardPaths::findExecutable(QStringLiteral("mosquitto"));
+    m_binary = QFileInfo(packaged).isExecutable()
+                   ? packaged
+                   : QStandardPaths::findExecutable(QStringLiteral("mosquitto"));
 }
 
 MosquittoFixture::~MosquittoFixture()
@@ -32,7 +34,9 @@ bool MosquittoFixture::available() const
 
 QString MosquittoFixture::unavailableReason() const
 {
-    return available() ? QString() : QStringLiteral("mosquitto not found (/usr/sbin/mosquitto or PATH); run scripts/setup");
+    return available()
+               ? QString()
+               : QStringLiteral("mosquitto not found (/usr/sbin/mosquitto or PATH); run scripts/setup");
 }
 
 bool MosquittoFixture::isRunning() const
@@ -48,8 +52,9 @@ QByteArray MosquittoFixture::output() const
 Status MosquittoFixture::start()
 {
     const auto fail = [this](const QString &why) {
-        return Status::failure(QStringLiteral("test.mosquitto"), why + QStringLiteral("\nmosquitto output:\n")
-                                                                     + QString::fromLocal8Bit(output()));
+        return Status::failure(QStringLiteral("test.mosquitto"), why +
+                                                                     QStringLiteral("\nmosquitto output:\n") +
+                                                                     QString::fromLocal8Bit(output()));
     };
     if (!available())
         return Status::failure(QStringLiteral("test.mosquitto"), unavailableReason());
@@ -68,10 +73,13 @@ Status MosquittoFixture::start()
     QFile conf(m_dir->filePath(QStringLiteral("mosquitto.conf")));
     if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return fail(QStringLiteral("cannot write %1: %2").arg(conf.fileName(), conf.errorString()));
-    QByteArray text = "listener " + QByteArray::number(m_port) + " 127.0.0.1\n"
+    QByteArray text = "listener " + QByteArray::number(m_port) +
+                      " 127.0.0.1\n"
                       "allow_anonymous true\n"
                       "persistence true\n"
-                      "persistence_location " + QFile::encodeName(m_dir->path()) + "/\n"
+                      "persistence_location " +
+                      QFile::encodeName(m_dir->path()) +
+                      "/\n"
                       "log_dest stderr\n";
     // As root mosquitto drops to the 'mosquitto' user, which cannot write our 0700 temp dir.
     if (::getuid() == 0)
@@ -97,7 +105,8 @@ Status MosquittoFixture::start()
         QThread::msleep(50);
     }
     stop();
-    return fail(QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1 within 10 s").arg(m_port));
+    return fail(
+        QStringLiteral("mosquitto did not accept connections on 127.0.0.1:%1 within 10 s").arg(m_port));
 }
 
 void MosquittoFixture::stop()

@@ -29,8 +29,8 @@ QString findBinDir()
               [](const QString &a, const QString &b) { return a.toDouble() > b.toDouble(); });
     for (const QString &v : versions) {
         const QString bin = root.filePath(v + QStringLiteral("/bin"));
-        if (QFileInfo(bin + QStringLiteral("/initdb")).isExecutable()
-            && QFileInfo(bin + QStringLiteral("/pg_ctl")).isExecutable())
+        if (QFileInfo(bin + QStringLiteral("/initdb")).isExecutable() &&
+            QFileInfo(bin + QStringLiteral("/pg_ctl")).isExecutable())
             return bin;
     }
     const QString initdb = QStandardPaths::findExecutable(QStringLiteral("initdb"));
@@ -46,8 +46,10 @@ PostgresFixture::PostgresFixture() : m_binDir(findBinDir())
     if (m_binDir.isEmpty())
         m_reason = QStringLiteral("PostgreSQL server binaries (initdb, pg_ctl) not found under "
                                   "/usr/lib/postgresql/*/bin or PATH; run scripts/setup");
-    else if (::getuid() == 0 && (!::getpwnam(kSystemUser) || QStandardPaths::findExecutable(QStringLiteral("runuser")).isEmpty()))
-        m_reason = QStringLiteral("running as root needs the 'postgres' system user and runuser; run scripts/setup");
+    else if (::getuid() == 0 && (!::getpwnam(kSystemUser) ||
+                                 QStandardPaths::findExecutable(QStringLiteral("runuser")).isEmpty()))
+        m_reason =
+            QStringLiteral("running as root needs the 'postgres' system user and runuser; run scripts/setup");
 }
 
 PostgresFixture::~PostgresFixture()
@@ -73,23 +75,28 @@ Status PostgresFixture::runTool(const QString &tool, const QStringList &args, in
     const QString exe = m_binDir + u'/' + tool;
     if (::getuid() == 0)
         p.start(QStringLiteral("runuser"),
-                QStringList{QStringLiteral("-u"), QLatin1String(kSystemUser), QStringLiteral("--"), exe} + args);
+                QStringList{QStringLiteral("-u"), QLatin1String(kSystemUser), QStringLiteral("--"), exe} +
+                    args);
     else
         p.start(exe, args);
     if (!p.waitForStarted(10000))
-        return Status::failure(QStringLiteral("test.postgres"), QStringLiteral("cannot run %1: %2").arg(exe, p.errorString()));
+        return Status::failure(QStringLiteral("test.postgres"),
+                               QStringLiteral("cannot run %1: %2").arg(exe, p.errorString()));
     if (!p.waitForFinished(timeoutMs)) {
         p.kill();
         p.waitForFinished(2000);
-        return Status::failure(QStringLiteral("test.postgres"), QStringLiteral("%1 did not finish in %2 ms: %3")
-                                                                    .arg(tool).arg(timeoutMs)
-                                                                    .arg(QString::fromLocal8Bit(p.readAll())));
+        return Status::failure(QStringLiteral("test.postgres"),
+                               QStringLiteral("%1 did not finish in %2 ms: %3")
+                                   .arg(tool)
+                                   .arg(timeoutMs)
+                                   .arg(QString::fromLocal8Bit(p.readAll())));
     }
     if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
-        return Status::failure(QStringLiteral("test.postgres"), QStringLiteral("%1 %2 failed (exit %3): %4")
-                                                                    .arg(tool, args.join(u' '))
-                                                                    .arg(p.exitCode())
-                                                                    .arg(QString::fromLocal8Bit(p.readAll())));
+        return Status::failure(QStringLiteral("test.postgres"),
+                               QStringLiteral("%1 %2 failed (exit %3): %4")
+                                   .arg(tool, args.join(u' '))
+                                   .arg(p.exitCode())
+                                   .arg(QString::fromLocal8Bit(p.readAll())));
     return {};
 }
 
@@ -113,19 +120,23 @@ Status PostgresFixture::startOnce()
 {
     m_dir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/qedge-pg-XXXXXX"));
     if (!m_dir->isValid())
-        return Status::failure(QStringLiteral("test.postgres"), QStringLiteral("cannot create a temp dir: %1").arg(m_dir->errorString()));
+        return Status::failure(QStringLiteral("test.postgres"),
+                               QStringLiteral("cannot create a temp dir: %1").arg(m_dir->errorString()));
     if (::getuid() == 0) {
         // PostgreSQL refuses to run as root; its files belong to the postgres user.
         const passwd *pw = ::getpwnam(kSystemUser);
         const QByteArray path = QFile::encodeName(m_dir->path());
-        if (!pw || ::chown(path.constData(), pw->pw_uid, pw->pw_gid) != 0 || ::chmod(path.constData(), 0700) != 0)
-            return Status::failure(QStringLiteral("test.postgres"), QStringLiteral("cannot hand %1 to the postgres user").arg(m_dir->path()));
+        if (!pw || ::chown(path.constData(), pw->pw_uid, pw->pw_gid) != 0 ||
+            ::chmod(path.constData(), 0700) != 0)
+            return Status::failure(QStringLiteral("test.postgres"),
+                                   QStringLiteral("cannot hand %1 to the postgres user").arg(m_dir->path()));
     }
     const QString data = m_dir->filePath(QStringLiteral("data"));
     if (Status s = runTool(QStringLiteral("initdb"),
                            {QStringLiteral("-D"), data, QStringLiteral("-U"), QStringLiteral("qedge"),
-                            QStringLiteral("-A"), QStringLiteral("trust"), QStringLiteral("-E"), QStringLiteral("UTF8"),
-                            QStringLiteral("--no-sync"), QStringLiteral("--no-instructions")},
+                            QStringLiteral("-A"), QStringLiteral("trust"), QStringLiteral("-E"),
+                            QStringLiteral("UTF8"), QStringLiteral("--no-sync"),
+                            QStringLiteral("--no-instructions")},
                            60000);
         !s)
         return s;
@@ -137,32 +148,35 @@ Status PostgresFixture::startOnce()
                                 .arg(m_port)
                                 .arg(m_dir->path());
     if (Status s = runTool(QStringLiteral("pg_ctl"),
-                           {QStringLiteral("-D"), data, QStringLiteral("-l"), m_dir->filePath(QStringLiteral("server.log")),
-                            QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("30"), QStringLiteral("-o"), options,
+                           {QStringLiteral("-D"), data, QStringLiteral("-l"),
+                            m_dir->filePath(QStringLiteral("server.log")), QStringLiteral("-w"),
+                            QStringLiteral("-t"), QStringLiteral("30"), QStringLiteral("-o"), options,
                             QStringLiteral("start")},
                            40000);
         !s) {
         QFile log(m_dir->filePath(QStringLiteral("server.log")));
         if (log.open(QIODevice::ReadOnly))
-            return Status::failure(s.error().code, s.errorMessage() + QStringLiteral("\nserver log:\n")
-                                                       + QString::fromLocal8Bit(log.readAll()));
+            return Status::failure(s.error().code, s.errorMessage() + QStringLiteral("\nserver log:\n") +
+                                                       QString::fromLocal8Bit(log.readAll()));
         return s;
     }
     m_running = true;
     // pg_ctl -w returned, so the server accepts connections; createdb connects as the superuser.
     return runTool(QStringLiteral("createdb"),
-                   {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
-                    QStringLiteral("-U"), QStringLiteral("qedge"), QStringLiteral("qedge_test")},
+                   {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
+                    QString::number(m_port), QStringLiteral("-U"), QStringLiteral("qedge"),
+                    QStringLiteral("qedge_test")},
                    30000);
 }
 
 void PostgresFixture::stop()
 {
     if (m_running && m_dir) {
-        const Status s = runTool(QStringLiteral("pg_ctl"), {QStringLiteral("-D"), m_dir->filePath(QStringLiteral("data")),
-                                                            QStringLiteral("-m"), QStringLiteral("immediate"),
-                                                            QStringLiteral("-w"), QStringLiteral("stop")},
-                                 30000);
+        const Status s =
+            runTool(QStringLiteral("pg_ctl"),
+                    {QStringLiteral("-D"), m_dir->filePath(QStringLiteral("data")), QStringLiteral("-m"),
+                     QStringLiteral("immediate"), QStringLiteral("-w"), QStringLiteral("stop")},
+                    30000);
         if (!s)
             qWarning("PostgresFixture: %s", qPrintable(s.errorMessage()));
     }
@@ -181,7 +195,8 @@ QString PostgresFixture::socketUrl() const
         return {};
     const QString host = QString::fromLatin1(QUrl::toPercentEncoding(m_dir->path()));
     // Not arg(): the encoded host holds "%2F", which arg() would take for a marker.
-    return QStringLiteral("postgresql://qedge@") + host + u':' + QString::number(m_port) + QStringLiteral("/qedge_test");
+    return QStringLiteral("postgresql://qedge@") + host + u':' + QString::number(m_port) +
+           QStringLiteral("/qedge_test");
 }
 
 } // namespace qedge::test
