@@ -168,7 +168,7 @@ Message NodeQueue::toMessage(const QueueEntry &e, qint64 nowMs) const
     return m;
 }
 
-void NodeQueue::write(QueueEntry &e, qint64 nowMs, QList<Message> &out)
+void NodeQueue::write(QueueEntry &e, qint64 nowMs, QList<Message> &out, QStringList *uids)
 {
     if (e.state != EntryState::InFlight) {
         leaveState(e);
@@ -186,16 +186,18 @@ void NodeQueue::write(QueueEntry &e, qint64 nowMs, QList<Message> &out)
     e.dueMs = nowMs + m_config.retryIntervalMs;
     m_inFlightTimers.insert({e.dueMs, e.seq});
     out.append(toMessage(e, nowMs));
+    if (uids)
+        uids->append(e.uid);
 }
 
-QList<Message> NodeQueue::takeDue(qint64 nowMs)
+QList<Message> NodeQueue::takeDue(qint64 nowMs, QStringList *uids)
 {
     QList<Message> out;
     // Re-writes (or backoff) of in-flight entries whose ack is overdue.
     while (!m_inFlightTimers.empty() && m_inFlightTimers.begin()->first <= nowMs) {
         QueueEntry &e = m_entries.at(m_inFlightTimers.begin()->second);
         if (e.roundWrites < m_config.writesBeforeBackoff) {
-            write(e, nowMs, out);
+            write(e, nowMs, out, uids);
             continue;
         }
         leaveState(e);
@@ -216,9 +218,12 @@ QList<Message> NodeQueue::takeDue(qint64 nowMs)
         m_pending.insert(e.seq);
     }
     while (m_inFlight < m_config.window && !m_pending.empty())
-        write(m_entries.at(*m_pending.begin()), nowMs, out);
-    for (const Message &m : m_noAck)
+        write(m_entries.at(*m_pending.begin()), nowMs, out, uids);
+    for (const Message &m : m_noAck) {
         out.append(m);
+        if (uids)
+            uids->append(QString());
+    }
     m_noAck.clear();
     return out;
 }

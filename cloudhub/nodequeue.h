@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <deque>
 #include <limits>
@@ -108,7 +109,8 @@ public:
     bool enqueueNoAck(const Message &message);
 
     /// Messages to write now: re-writes that are due, then new ones while the window has room, then no-ack ones.
-    QList<Message> takeDue(qint64 nowMs);
+    /// uids, if given, receives the uid of each message (empty for no-ack ones).
+    QList<Message> takeDue(qint64 nowMs, QStringList *uids = nullptr);
     /// When takeDue() has something next: <= now means at once, Never means nothing scheduled.
     qint64 nextWakeMs(qint64 nowMs) const;
 
@@ -121,6 +123,9 @@ public:
     void setAcked(const QString &uid, quint64 rv);
     quint64 ackedVersion(const QString &uid) const { return m_acked.value(uid, 0); }
     const QHash<QString, quint64> &ackedVersions() const { return m_acked; }
+
+    /// The FIFO position the next new uid gets (for persisting it before enqueue()).
+    qint64 nextSeq() const { return m_nextSeq; }
 
     int depth() const { return int(m_entries.size()); }
     int inFlight() const { return m_inFlight; }
@@ -148,7 +153,7 @@ private:
     using Timer = std::pair<qint64, qint64>; // (dueMs, seq)
 
     Message toMessage(const QueueEntry &e, qint64 nowMs) const;
-    void write(QueueEntry &e, qint64 nowMs, QList<Message> &out);
+    void write(QueueEntry &e, qint64 nowMs, QList<Message> &out, QStringList *uids);
     void leaveState(QueueEntry &e);
     void remove(qint64 seq);
 
