@@ -58,11 +58,13 @@ void AckWriter::flush()
         return;
     }
     ++m_failedBatches;
-    qCWarning(lcHubStore).noquote() << "recording" << batch.size() << "acks failed, will retry:" << st.errorMessage();
+    qCWarning(lcHubStore).noquote() << "recording" << batch.size()
+                                    << "acks failed, will retry:" << st.errorMessage();
     batch.append(m_pending);
     m_pending.swap(batch);
     if (m_pending.size() > MaxBacklog) {
-        qCCritical(lcHubStore) << "ack backlog over" << MaxBacklog << "- dropping the oldest; they will be re-sent after a restart";
+        qCCritical(lcHubStore) << "ack backlog over" << MaxBacklog
+                               << "- dropping the oldest; they will be re-sent after a restart";
         m_pending.remove(0, m_pending.size() - MaxBacklog);
     }
     m_timer->start(std::max(m_intervalMs, 1000));

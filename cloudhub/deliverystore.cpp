@@ -17,11 +17,13 @@ QList<QStringList> schemaSteps()
 {
     return {{
         // A one-row counter: the UPDATE's row lock orders writers, also across PostgreSQL replicas.
-        QStringLiteral("CREATE TABLE delivery_version (id {{bigint}} PRIMARY KEY, value {{bigint}} NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE delivery_version (id {{bigint}} PRIMARY KEY, value {{bigint}} NOT NULL)"),
         QStringLiteral("INSERT INTO delivery_version (id, value) VALUES (1, 0)"),
-        QStringLiteral("CREATE TABLE delivery_resources (uid {{text}} PRIMARY KEY, namespace {{text}} NOT NULL, "
-                       "type {{text}} NOT NULL, name {{text}} NOT NULL, rv {{bigint}} NOT NULL, "
-                       "object {{blob}} NOT NULL, source {{text}} NOT NULL, deleted {{bool}} NOT NULL)"),
+        QStringLiteral(
+            "CREATE TABLE delivery_resources (uid {{text}} PRIMARY KEY, namespace {{text}} NOT NULL, "
+            "type {{text}} NOT NULL, name {{text}} NOT NULL, rv {{bigint}} NOT NULL, "
+            "object {{blob}} NOT NULL, source {{text}} NOT NULL, deleted {{bool}} NOT NULL)"),
         QStringLiteral("CREATE INDEX delivery_resources_name ON delivery_resources (namespace, type, name)"),
         // delete_rv = 0: delivered or on its way; > 0: the delete of that version is pending.
         QStringLiteral("CREATE TABLE delivery_targets (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
@@ -42,7 +44,8 @@ Status fail(const Error &e)
 
 } // namespace
 
-DeliveryStore::DeliveryStore(Database &db) : m_db(db) {}
+DeliveryStore::DeliveryStore(Database &db) : m_db(db)
+{}
 
 Status DeliveryStore::migrate()
 {
@@ -55,7 +58,8 @@ Result<quint64> DeliveryStore::lastVersion()
     if (!q)
         return q.error();
     if (!q->next())
-        return Result<quint64>::failure(QStringLiteral("storage"), QStringLiteral("delivery_version row is missing"));
+        return Result<quint64>::failure(QStringLiteral("storage"),
+                                        QStringLiteral("delivery_version row is missing"));
     return quint64(q->value(0).toLongLong());
 }
 
@@ -119,8 +123,8 @@ Result<DeliverySnapshot> DeliveryStore::load()
         if (!q)
             return q.error();
         while (q->next())
-            snap.sync.append(SyncRow{q->value(0).toString(), q->value(1).toString(),
-                                     quint64(q->value(2).toLongLong())});
+            snap.sync.append(
+                SyncRow{q->value(0).toString(), q->value(1).toString(), quint64(q->value(2).toLongLong())});
     }
     return snap;
 }
@@ -141,9 +145,10 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
 
         const StoredResource &r = plan.next;
         auto upserted = m_db.exec(
-            QStringLiteral("INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, deleted) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET rv = excluded.rv, "
-                           "object = excluded.object, source = excluded.source, deleted = excluded.deleted"),
+            QStringLiteral(
+                "INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, deleted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET rv = excluded.rv, "
+                "object = excluded.object, source = excluded.source, deleted = excluded.deleted"),
             {r.uid, r.namespaceName, r.type, r.name, qint64(r.resourceVersion), r.json, r.source, r.deleted});
         if (!upserted)
             return fail(upserted.error());
@@ -164,7 +169,8 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
 
         QList<QVariantList> rows;
         for (const QueueRow &q : queueRows(plan))
-            rows.append({q.node, q.uid, q.seq, q.msgId, q.operation, qint64(q.resourceVersion), q.enqueuedMs});
+            rows.append(
+                {q.node, q.uid, q.seq, q.msgId, q.operation, qint64(q.resourceVersion), q.enqueuedMs});
         if (rows.isEmpty())
             return Status();
         // The same dedup as NodeQueue (a delete always replaces; a queued delete is kept; newer RV wins);
@@ -213,19 +219,21 @@ Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
         s = batch(QStringLiteral("DELETE FROM delivery_sync WHERE node = ? AND uid = ?"), deleteSettles);
         if (!s)
             return s;
-        s = batch(QStringLiteral("DELETE FROM delivery_targets WHERE node = ? AND uid = ? AND delete_rv <> 0"),
-                  deleteSettles);
+        s = batch(
+            QStringLiteral("DELETE FROM delivery_targets WHERE node = ? AND uid = ? AND delete_rv <> 0"),
+            deleteSettles);
         if (!s)
             return s;
         // A tombstone goes once no node still waits for its delete.
-        return batch(QStringLiteral("DELETE FROM delivery_resources WHERE uid = ? AND deleted = ? AND NOT EXISTS "
-                                    "(SELECT 1 FROM delivery_targets t WHERE t.uid = delivery_resources.uid)"),
-                     [&] {
-                         QList<QVariantList> rows;
-                         for (const QVariantList &p : purges)
-                             rows.append({p.at(0), true});
-                         return rows;
-                     }());
+        return batch(
+            QStringLiteral("DELETE FROM delivery_resources WHERE uid = ? AND deleted = ? AND NOT EXISTS "
+                           "(SELECT 1 FROM delivery_targets t WHERE t.uid = delivery_resources.uid)"),
+            [&] {
+                QList<QVariantList> rows;
+                for (const QVariantList &p : purges)
+                    rows.append({p.at(0), true});
+                return rows;
+            }());
     });
 }
 

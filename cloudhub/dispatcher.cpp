@@ -82,8 +82,9 @@ Status Dispatcher::loadFrom(DeliveryStore &store)
         c.resource = r->edgeResource();
         c.operation = row.operation;
         c.resourceVersion = row.resourceVersion;
-        c.object = row.resourceVersion == r->resourceVersion ? r->json
-                                                             : ResourceStore::withVersion(r->json, row.resourceVersion);
+        c.object = row.resourceVersion == r->resourceVersion
+                       ? r->json
+                       : ResourceStore::withVersion(r->json, row.resourceVersion);
         c.source = r->source;
         c.msgId = row.msgId;
         c.enqueuedMs = row.enqueuedMs;
@@ -110,7 +111,8 @@ const NodeQueue *Dispatcher::queue(const QString &node) const
     return m_queues.value(node).get();
 }
 
-Result<QJsonObject> Dispatcher::apply(const QStringList &nodes, const QJsonObject &object, const QString &type)
+Result<QJsonObject> Dispatcher::apply(const QStringList &nodes, const QJsonObject &object,
+                                      const QString &type)
 {
     auto plan = m_resources.planApply(nodes, object, type);
     if (!plan)
@@ -118,8 +120,8 @@ Result<QJsonObject> Dispatcher::apply(const QStringList &nodes, const QJsonObjec
     return commitPlan(std::move(plan.value()));
 }
 
-Result<QJsonObject> Dispatcher::remove(const QStringList &nodes, const QString &namespaceName, const QString &type,
-                                       const QString &name)
+Result<QJsonObject> Dispatcher::remove(const QStringList &nodes, const QString &namespaceName,
+                                       const QString &type, const QString &name)
 {
     auto plan = m_resources.planRemove(nodes, namespaceName, type, name);
     if (!plan)
@@ -153,8 +155,8 @@ Result<QJsonObject> Dispatcher::commitPlan(ResourcePlan plan)
     if (m_store) {
         const auto committed = m_store->commit(plan, queueRows);
         if (!committed) {
-            qCWarning(lcHubStore).noquote() << "committing" << plan.next.edgeResource() << "failed:"
-                                            << committed.errorMessage();
+            qCWarning(lcHubStore).noquote()
+                << "committing" << plan.next.edgeResource() << "failed:" << committed.errorMessage();
             return Error{QStringLiteral("storage"), committed.errorMessage()};
         }
         m_memoryVersion = std::max(m_memoryVersion, committed.value());
@@ -185,16 +187,16 @@ Result<QJsonObject> Dispatcher::commitPlan(ResourcePlan plan)
     for (const auto &[node, why] : drops)
         emit dropped(node, plan.next.uid, reasonOf(why));
 
-    QJsonObject stored = QJsonDocument::fromJson(plan.kind == ResourcePlan::Kind::RemoveSome
-                                                     ? plan.changes.first().json
-                                                     : plan.next.json)
-                             .object();
+    QJsonObject stored =
+        QJsonDocument::fromJson(plan.kind == ResourcePlan::Kind::RemoveSome ? plan.changes.first().json
+                                                                            : plan.next.json)
+            .object();
     m_resources.put(std::move(plan.next));
     return stored;
 }
 
-std::optional<QJsonObject> Dispatcher::get(const QString &node, const QString &namespaceName, const QString &type,
-                                           const QString &name) const
+std::optional<QJsonObject> Dispatcher::get(const QString &node, const QString &namespaceName,
+                                           const QString &type, const QString &name) const
 {
     return m_resources.get(node, namespaceName, type, name);
 }
@@ -318,7 +320,8 @@ void Dispatcher::pump()
             if (!write(m)) {
                 // The session is going away; nodeDisconnected() will put these back to pending.
                 m_counters.writeFailures += quint64(out.size() - i);
-                qCDebug(lcHubDelivery) << "write to" << node << "failed;" << out.size() - i << "messages wait";
+                qCDebug(lcHubDelivery)
+                    << "write to" << node << "failed;" << out.size() - i << "messages wait";
                 break;
             }
             ++m_counters.messagesOut[m.operation()];

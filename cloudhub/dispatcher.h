@@ -41,13 +41,14 @@ struct DispatcherConfig
 struct DeliveryCounters
 {
     /// Upper bounds (ms) of the ack latency buckets (write -> ack); one more bucket for +Inf.
-    static constexpr std::array<qint64, 12> LatencyBoundsMs{1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+    static constexpr std::array<qint64, 12> LatencyBoundsMs{1,   5,   10,   25,   50,   100,
+                                                            250, 500, 1000, 2500, 5000, 10000};
 
     QHash<QString, quint64> messagesOut; ///< writes by operation (re-writes included)
     quint64 retries = 0;
     quint64 backoffs = 0;
     quint64 acks = 0;
-    quint64 staleAcks = 0;               ///< acks of a msg_id a newer change replaced
+    quint64 staleAcks = 0; ///< acks of a msg_id a newer change replaced
     quint64 unknownAcks = 0;
     quint64 writeFailures = 0;
     quint64 noAckDropped = 0;

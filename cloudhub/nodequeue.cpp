@@ -63,8 +63,8 @@ EnqueueResult NodeQueue::enqueue(QueueChange change)
         QueueEntry &e = m_entries.at(m_byUid.value(change.uid));
         if (e.writes > 0) {
             // The edge may still ack the old msg_id; that ack records the older RV.
-            m_superseded.insert(e.msgId, Superseded{e.uid, e.operation, e.resourceVersion,
-                                                    e.enqueuedMs, e.lastWriteMs});
+            m_superseded.insert(
+                e.msgId, Superseded{e.uid, e.operation, e.resourceVersion, e.enqueuedMs, e.lastWriteMs});
             m_supersededOrder.push_back(e.msgId);
             const int cap = std::max(1024, m_config.window * 4);
             while (m_superseded.size() > cap && !m_supersededOrder.empty()) {
@@ -323,7 +323,8 @@ bool isNoAckMessage(const Message &m)
 {
     const QString &res = m.route().resource;
     const QString &operation = m.route().operation;
-    for (const char *part : {"podlist", "membership", "twin/cloud_updated", "serviceaccounttoken", "k8s/ca.crt"})
+    for (const char *part :
+         {"podlist", "membership", "twin/cloud_updated", "serviceaccounttoken", "k8s/ca.crt"})
         if (res.contains(QLatin1String(part)))
             return true;
     for (const char *o : {"createvolume", "deletevolume", "controllerpublishvolume",
@@ -332,8 +333,8 @@ bool isNoAckMessage(const Message &m)
             return true;
     if (m.route().group == QLatin1String("user"))
         return true;
-    if (m.route().source == QLatin1String("taskmanager")
-        || m.route().source == QLatin1String("nodeupgradejobcontroller"))
+    if (m.route().source == QLatin1String("taskmanager") ||
+        m.route().source == QLatin1String("nodeupgradejobcontroller"))
         return true;
     if (operation == op::Response) {
         const QJsonValue c = m.content();

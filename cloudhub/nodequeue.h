@@ -20,26 +20,26 @@ namespace qedge::cloud {
 /// Tunables of a node queue (defaults mirror KubeEdge: 5 s x 5 writes, then back off).
 struct NodeQueueConfig
 {
-    int window = 100;                   ///< max ack-required messages in flight per node
-    qint64 retryIntervalMs = 5000;      ///< re-write an unacked message after this long
-    int writesBeforeBackoff = 5;        ///< writes of one msg_id before it backs off
-    qint64 backoffBaseMs = 30000;       ///< first backoff delay, doubled per round
-    qint64 backoffCapMs = 300000;       ///< longest backoff delay
-    int noAckLimit = 1000;              ///< no-ack messages kept while offline; oldest dropped
+    int window = 100;              ///< max ack-required messages in flight per node
+    qint64 retryIntervalMs = 5000; ///< re-write an unacked message after this long
+    int writesBeforeBackoff = 5;   ///< writes of one msg_id before it backs off
+    qint64 backoffBaseMs = 30000;  ///< first backoff delay, doubled per round
+    qint64 backoffCapMs = 300000;  ///< longest backoff delay
+    int noAckLimit = 1000;         ///< no-ack messages kept while offline; oldest dropped
 };
 
 /// One object change for one node, as the dispatcher hands it to the queue.
 struct QueueChange
 {
-    QString uid;           ///< dedup key (metadata.uid)
-    QString resource;      ///< edge form "<ns>/<type>/<name>"
-    QString operation;     ///< insert, update or delete
+    QString uid;       ///< dedup key (metadata.uid)
+    QString resource;  ///< edge form "<ns>/<type>/<name>"
+    QString operation; ///< insert, update or delete
     quint64 resourceVersion = 0;
-    QByteArray object;     ///< raw JSON of the whole object
-    QString source;        ///< edgecontroller, or devicecontroller for device objects
-    QString msgId;         ///< fixed at enqueue; empty: the queue makes one
+    QByteArray object; ///< raw JSON of the whole object
+    QString source;    ///< edgecontroller, or devicecontroller for device objects
+    QString msgId;     ///< fixed at enqueue; empty: the queue makes one
     qint64 enqueuedMs = 0;
-    qint64 seq = -1;       ///< FIFO position; -1: the queue assigns the next one
+    qint64 seq = -1; ///< FIFO position; -1: the queue assigns the next one
 };
 
 /// What enqueue() did with a change (KubeEdge's dedup rules, reference §4.5).
@@ -64,13 +64,13 @@ struct QueueEntry
     QByteArray object;
     QString source;
     QString msgId;
-    int writes = 0;          ///< writes of this msg_id since enqueue (all rounds)
-    int roundWrites = 0;     ///< writes in the current round (reset by backoff and reconnect)
+    int writes = 0;      ///< writes of this msg_id since enqueue (all rounds)
+    int roundWrites = 0; ///< writes in the current round (reset by backoff and reconnect)
     int backoffRounds = 0;
     qint64 enqueuedMs = 0;
     qint64 firstWriteMs = 0;
     qint64 lastWriteMs = 0;
-    qint64 dueMs = 0;        ///< in flight: next re-write; backoff: next attempt
+    qint64 dueMs = 0; ///< in flight: next re-write; backoff: next attempt
     EntryState state = EntryState::Pending;
     bool ackRequired = true;
 };
@@ -108,8 +108,8 @@ public:
     /// Queues a no-ack message (written once per connection); returns false when an older one was dropped.
     bool enqueueNoAck(const Message &message);
 
-    /// Messages to write now: re-writes that are due, then new ones while the window has room, then no-ack ones.
-    /// uids, if given, receives the uid of each message (empty for no-ack ones).
+    /// Messages to write now: re-writes that are due, then new ones while the window has room, then no-ack
+    /// ones. uids, if given, receives the uid of each message (empty for no-ack ones).
     QList<Message> takeDue(qint64 nowMs, QStringList *uids = nullptr);
     /// When takeDue() has something next: <= now means at once, Never means nothing scheduled.
     qint64 nextWakeMs(qint64 nowMs) const;

@@ -116,7 +116,8 @@ Result<ResourcePlan> ResourceStore::planApply(const QStringList &nodes, const QJ
             if (t != existing->targets.constEnd() && *t != 0)
                 return Error{QStringLiteral("conflict"),
                              QStringLiteral("%1 is being removed from node %2; apply again after the node "
-                                            "acknowledged the delete").arg(key(ns, type, name), n)};
+                                            "acknowledged the delete")
+                                 .arg(key(ns, type, name), n)};
             plan.next.targets.insert(n, 0);
         }
     } else {
@@ -128,7 +129,8 @@ Result<ResourcePlan> ResourceStore::planApply(const QStringList &nodes, const QJ
         plan.next.type = type;
         plan.next.name = name;
         plan.next.source = (type == QLatin1String("device") || type == QLatin1String("devicemodel"))
-            ? QStringLiteral("devicecontroller") : QStringLiteral("edgecontroller");
+                               ? QStringLiteral("devicecontroller")
+                               : QStringLiteral("edgecontroller");
         for (const QString &n : checked.value())
             plan.next.targets.insert(n, 0);
     }
@@ -171,11 +173,13 @@ Result<ResourcePlan> ResourceStore::planRemove(const QStringList &nodes, const Q
             removing.append(n);
     if (removing.isEmpty())
         return Error{QStringLiteral("not_found"),
-                     QStringLiteral("%1 is not on node(s) %2").arg(key(ns, type, name), checked->join(QLatin1Char(',')))};
+                     QStringLiteral("%1 is not on node(s) %2")
+                         .arg(key(ns, type, name), checked->join(QLatin1Char(',')))};
 
     ResourcePlan plan;
     plan.next = *existing;
-    plan.kind = removing.size() == active.size() ? ResourcePlan::Kind::RemoveAll : ResourcePlan::Kind::RemoveSome;
+    plan.kind =
+        removing.size() == active.size() ? ResourcePlan::Kind::RemoveAll : ResourcePlan::Kind::RemoveSome;
     for (const QString &n : removing) {
         NodeChange c;
         c.node = n;

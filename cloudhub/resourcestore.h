@@ -23,9 +23,9 @@ struct StoredResource
     QString type;
     QString name;
     quint64 resourceVersion = 0;
-    QByteArray json;             ///< the whole object, compact JSON, metadata.uid/resourceVersion set
-    QString source;              ///< edgecontroller, or devicecontroller for device objects
-    bool deleted = false;        ///< tombstone: kept until every target acked the delete
+    QByteArray json;                 ///< the whole object, compact JSON, metadata.uid/resourceVersion set
+    QString source;                  ///< edgecontroller, or devicecontroller for device objects
+    bool deleted = false;            ///< tombstone: kept until every target acked the delete
     QHash<QString, quint64> targets; ///< node -> RV of its pending delete (0: delivered/active)
 
     QString edgeResource() const;
@@ -37,9 +37,9 @@ struct StoredResource
 struct NodeChange
 {
     QString node;
-    QString operation;           ///< insert (new target), update, or delete
+    QString operation; ///< insert (new target), update, or delete
     quint64 resourceVersion = 0;
-    QByteArray json;             ///< content of the message
+    QByteArray json; ///< content of the message
 };
 
 /// A validated change, not yet committed: the resource's next state and a message per node.
@@ -48,7 +48,7 @@ struct ResourcePlan
     enum class Kind { Apply, RemoveSome, RemoveAll };
     Kind kind = Kind::Apply;
     StoredResource next;
-    QJsonObject object;          ///< Apply: the object without its resourceVersion yet
+    QJsonObject object; ///< Apply: the object without its resourceVersion yet
     QList<NodeChange> changes;
     bool created = false;
 };
@@ -74,7 +74,8 @@ public:
     void settleDelete(const QString &node, const QString &uid);
 
     const StoredResource *byUid(const QString &uid) const;
-    const StoredResource *byName(const QString &namespaceName, const QString &type, const QString &name) const;
+    const StoredResource *byName(const QString &namespaceName, const QString &type,
+                                 const QString &name) const;
     /// The object as delivered to node, if it targets that node and is not being removed from it.
     std::optional<QJsonObject> get(const QString &node, const QString &namespaceName, const QString &type,
                                    const QString &name) const;
@@ -91,8 +92,8 @@ private:
     static QString key(const QString &ns, const QString &type, const QString &name);
 
     QHash<QString, StoredResource> m_byUid;
-    QHash<QString, QString> m_liveByKey;          // "ns/type/name" -> uid of the live object
-    QHash<QString, QSet<QString>> m_uidsByNode;   // node -> uids targeting it
+    QHash<QString, QString> m_liveByKey;        // "ns/type/name" -> uid of the live object
+    QHash<QString, QSet<QString>> m_uidsByNode; // node -> uids targeting it
 };
 
 } // namespace qedge::cloud

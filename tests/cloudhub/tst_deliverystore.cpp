@@ -23,7 +23,11 @@ QJsonObject configMap(const QString &name, const QString &value = QStringLiteral
 
 quint64 rvOf(const QJsonObject &o)
 {
-    return o.value(QLatin1String("metadata")).toObject().value(QLatin1String("resourceVersion")).toString().toULongLong();
+    return o.value(QLatin1String("metadata"))
+        .toObject()
+        .value(QLatin1String("resourceVersion"))
+        .toString()
+        .toULongLong();
 }
 
 QString uidOf(const QJsonObject &o)
@@ -101,8 +105,8 @@ private:
 void TestDeliveryStore::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_pgStatus = m_pg.available() ? m_pg.start()
-                                  : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
+    m_pgStatus =
+        m_pg.available() ? m_pg.start() : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
 }
 
 void TestDeliveryStore::cleanupTestCase()
@@ -134,30 +138,30 @@ std::unique_ptr<Database> TestDeliveryStore::openDb(bool fresh)
         qWarning("open %s: %s", qPrintable(url), qPrintable(db.errorMessage()));
         return nullptr;
     }
-    if (engine == Database::PostgreSQL && fresh
-        && (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE"))
-            || !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
+    if (engine == Database::PostgreSQL && fresh &&
+        (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) ||
+         !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
         return nullptr;
     return std::move(db).value();
 }
 
 // Skips the PostgreSQL row only when the server binaries are missing; a fixture that fails is a failure.
-#define OPEN_DB(db, fresh)                                                                                 \
-    std::unique_ptr<Database> db;                                                                          \
-    {                                                                                                      \
-        QFETCH(int, engine);                                                                               \
-        if (engine == Database::PostgreSQL && !m_pg.available())                                           \
-            QSKIP(qPrintable(QStringLiteral("PostgreSQL not installed: ") + m_pg.unavailableReason()));   \
-        QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));     \
-        db = openDb(fresh);                                                                                \
-        QVERIFY(db);                                                                                       \
+#define OPEN_DB(db, fresh)                                                                                   \
+    std::unique_ptr<Database> db;                                                                            \
+    {                                                                                                        \
+        QFETCH(int, engine);                                                                                 \
+        if (engine == Database::PostgreSQL && !m_pg.available())                                             \
+            QSKIP(qPrintable(QStringLiteral("PostgreSQL not installed: ") + m_pg.unavailableReason()));      \
+        QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));       \
+        db = openDb(fresh);                                                                                  \
+        QVERIFY(db);                                                                                         \
     }
 
-#define OPEN_DISPATCHER(d, db)                                                                             \
-    auto d = std::make_unique<Dispatcher>();                                                               \
-    {                                                                                                      \
-        const Status st = d->open(db.get());                                                               \
-        QVERIFY2(st, qPrintable(st.errorMessage()));                                                       \
+#define OPEN_DISPATCHER(d, db)                                                                               \
+    auto d = std::make_unique<Dispatcher>();                                                                 \
+    {                                                                                                        \
+        const Status st = d->open(db.get());                                                                 \
+        QVERIFY2(st, qPrintable(st.errorMessage()));                                                         \
     }
 
 void TestDeliveryStore::queuesSurviveReopen()
@@ -171,7 +175,8 @@ void TestDeliveryStore::queuesSurviveReopen()
             QVERIFY(d->apply(nodes, configMap(QStringLiteral("c%1").arg(i))));
         QVERIFY(d->apply({nodes.first()}, configMap(QStringLiteral("c1"), QStringLiteral("newer"))));
         QVERIFY(d->apply({QStringLiteral("n2")}, configMap(QStringLiteral("only2"))));
-        QVERIFY(d->remove({QStringLiteral("n2")}, QString(), QStringLiteral("configmap"), QStringLiteral("c3")));
+        QVERIFY(
+            d->remove({QStringLiteral("n2")}, QString(), QStringLiteral("configmap"), QStringLiteral("c3")));
         before1 = describe(d->queue(QStringLiteral("n1")));
         before2 = describe(d->queue(QStringLiteral("n2")));
         QCOMPARE(before1.size(), 5);
@@ -236,8 +241,8 @@ void TestDeliveryStore::versionStrictlyIncreasing()
         OPEN_DB(db, true);
         OPEN_DISPATCHER(d, db);
         for (int i = 0; i < 1000; ++i) {
-            const auto r = d->apply({QStringLiteral("n")}, configMap(QStringLiteral("c%1").arg(i % 10),
-                                                                     QString::number(i)));
+            const auto r = d->apply({QStringLiteral("n")},
+                                    configMap(QStringLiteral("c%1").arg(i % 10), QString::number(i)));
             QVERIFY2(r, qPrintable(r.errorMessage()));
             const quint64 rv = rvOf(r.value());
             QVERIFY2(rv > last, qPrintable(QStringLiteral("%1 after %2").arg(rv).arg(last)));

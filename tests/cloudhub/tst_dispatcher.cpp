@@ -25,7 +25,11 @@ QString uidOf(const QJsonObject &o)
 
 quint64 rvOf(const QJsonObject &o)
 {
-    return o.value(QLatin1String("metadata")).toObject().value(QLatin1String("resourceVersion")).toString().toULongLong();
+    return o.value(QLatin1String("metadata"))
+        .toObject()
+        .value(QLatin1String("resourceVersion"))
+        .toString()
+        .toULongLong();
 }
 
 /// A fake edge session: records writes; when acking, answers every ack-required message like
@@ -33,7 +37,8 @@ quint64 rvOf(const QJsonObject &o)
 struct Edge
 {
     Edge(Dispatcher *dispatcher, const QString &nodeName, bool acking = true)
-        : d(dispatcher), node(nodeName), acks(acking) {}
+        : d(dispatcher), node(nodeName), acks(acking)
+    {}
 
     Dispatcher *d;
     QString node;
@@ -102,12 +107,14 @@ void TestDispatcher::applyStampsUidAndVersion()
     QCOMPARE(uidOf(second.value()), uidOf(first.value()));
     QVERIFY(rvOf(second.value()) > rvOf(first.value()));
 
-    const auto got = d.get(QStringLiteral("n1"), QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("c"));
+    const auto got = d.get(QStringLiteral("n1"), QStringLiteral("default"), QStringLiteral("configmap"),
+                           QStringLiteral("c"));
     QVERIFY(got);
     QCOMPARE(got.value(), second.value());
     QCOMPARE(d.list(QStringLiteral("n1"), QStringLiteral("configmap")).size(), 1);
     QCOMPARE(d.list(QStringLiteral("n1"), QStringLiteral("pod")).size(), 0);
-    QVERIFY(!d.get(QStringLiteral("n2"), QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("c")));
+    QVERIFY(!d.get(QStringLiteral("n2"), QStringLiteral("default"), QStringLiteral("configmap"),
+                   QStringLiteral("c")));
 
     // One entry per uid and node: the update replaced the queued insert.
     const NodeQueue *q = d.queue(QStringLiteral("n1"));
@@ -130,14 +137,16 @@ void TestDispatcher::applyValidates_data()
     QJsonObject noName = configMap(QStringLiteral("a"));
     noName.insert(QStringLiteral("metadata"), QJsonObject());
     QJsonObject badNs = configMap(QStringLiteral("a"));
-    badNs.insert(QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), QStringLiteral("a")},
-                                                          {QStringLiteral("namespace"), QStringLiteral("x/y")}});
+    badNs.insert(QStringLiteral("metadata"),
+                 QJsonObject{{QStringLiteral("name"), QStringLiteral("a")},
+                             {QStringLiteral("namespace"), QStringLiteral("x/y")}});
     QTest::newRow("no kind") << noKind << n1 << QStringLiteral("invalid");
     QTest::newRow("no apiVersion") << noApi << n1 << QStringLiteral("invalid");
     QTest::newRow("no name") << noName << n1 << QStringLiteral("invalid");
     QTest::newRow("slash in namespace") << badNs << n1 << QStringLiteral("invalid");
     QTest::newRow("no nodes") << configMap(QStringLiteral("a")) << QStringList() << QStringLiteral("invalid");
-    QTest::newRow("bad node") << configMap(QStringLiteral("a")) << QStringList{QStringLiteral("a/b")} << QStringLiteral("invalid");
+    QTest::newRow("bad node") << configMap(QStringLiteral("a")) << QStringList{QStringLiteral("a/b")}
+                              << QStringLiteral("invalid");
     QTest::newRow("valid") << configMap(QStringLiteral("a")) << n1 << QString();
 }
 
@@ -171,10 +180,11 @@ void TestDispatcher::slowNodeDoesNotDelayFastNode()
 
     QTRY_COMPARE(d.queue(fast.node)->depth(), 0);
     QCOMPARE(acked.size(), n);
-    QCOMPARE(fast.written.size(), n);           // every message once, no retries needed
+    QCOMPARE(fast.written.size(), n); // every message once, no retries needed
     QCOMPARE(fast.ids().size(), n);
-    for (int i = 1; i < n; ++i)                 // FIFO order, increasing versions
-        QVERIFY(fast.written.at(i).resourceVersion().toULongLong() > fast.written.at(i - 1).resourceVersion().toULongLong());
+    for (int i = 1; i < n; ++i) // FIFO order, increasing versions
+        QVERIFY(fast.written.at(i).resourceVersion().toULongLong() >
+                fast.written.at(i - 1).resourceVersion().toULongLong());
 
     // The slow node holds a full window and re-writes it with the same ids; the rest waits.
     QCOMPARE(d.queue(slow.node)->depth(), n);
@@ -200,7 +210,8 @@ void TestDispatcher::deleteWinsEndToEnd()
     const auto created = d.apply({node}, configMap(QStringLiteral("c")));
     QVERIFY(created);
     QVERIFY(d.apply({node}, configMap(QStringLiteral("c"), QStringLiteral("2"))));
-    const auto removed = d.remove({}, QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("c"));
+    const auto removed =
+        d.remove({}, QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("c"));
     QVERIFY2(removed, qPrintable(removed.errorMessage()));
     QVERIFY(rvOf(removed.value()) > rvOf(created.value()));
     QVERIFY(!d.get(node, QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("c")));

@@ -18,8 +18,9 @@ QueueChange change(const QString &uid, const QString &operation, quint64 rv, qin
     c.resource = QStringLiteral("default/configmap/") + uid;
     c.operation = operation;
     c.resourceVersion = rv;
-    c.object = QByteArrayLiteral("{\"kind\":\"ConfigMap\",\"metadata\":{\"uid\":\"") + uid.toUtf8()
-        + QByteArrayLiteral("\",\"resourceVersion\":\"") + QByteArray::number(rv) + QByteArrayLiteral("\"}}");
+    c.object = QByteArrayLiteral("{\"kind\":\"ConfigMap\",\"metadata\":{\"uid\":\"") + uid.toUtf8() +
+               QByteArrayLiteral("\",\"resourceVersion\":\"") + QByteArray::number(rv) +
+               QByteArrayLiteral("\"}}");
     c.source = QStringLiteral("edgecontroller");
     c.enqueuedMs = now;
     return c;
@@ -67,33 +68,46 @@ private slots:
 
 void TestNodeQueue::dedup_data()
 {
-    QTest::addColumn<QString>("queuedOp");  // empty: nothing queued
+    QTest::addColumn<QString>("queuedOp"); // empty: nothing queued
     QTest::addColumn<quint64>("queuedRv");
-    QTest::addColumn<quint64>("ackedRv");   // 0: no sync record
+    QTest::addColumn<quint64>("ackedRv"); // 0: no sync record
     QTest::addColumn<QString>("newOp");
     QTest::addColumn<quint64>("newRv");
     QTest::addColumn<EnqueueResult>("expected");
-    QTest::addColumn<QString>("finalOp");   // empty: nothing queued afterwards
+    QTest::addColumn<QString>("finalOp"); // empty: nothing queued afterwards
     QTest::addColumn<quint64>("finalRv");
 
     const QString none, ins = op::Insert, upd = op::Update, del = op::Delete;
     using R = EnqueueResult;
-    QTest::newRow("empty queue, no record") << none << 0ull << 0ull << upd << 5ull << R::Queued << upd << 5ull;
-    QTest::newRow("empty queue, newer than acked") << none << 0ull << 4ull << upd << 5ull << R::Queued << upd << 5ull;
-    QTest::newRow("empty queue, equal to acked") << none << 0ull << 5ull << upd << 5ull << R::DroppedOlder << none << 0ull;
-    QTest::newRow("empty queue, older than acked") << none << 0ull << 6ull << upd << 5ull << R::DroppedOlder << none << 0ull;
-    QTest::newRow("empty queue, delete older than acked") << none << 0ull << 9ull << del << 5ull << R::Queued << del << 5ull;
-    QTest::newRow("no resourceVersion dropped") << none << 0ull << 0ull << upd << 0ull << R::DroppedOlder << none << 0ull;
+    QTest::newRow("empty queue, no record")
+        << none << 0ull << 0ull << upd << 5ull << R::Queued << upd << 5ull;
+    QTest::newRow("empty queue, newer than acked")
+        << none << 0ull << 4ull << upd << 5ull << R::Queued << upd << 5ull;
+    QTest::newRow("empty queue, equal to acked")
+        << none << 0ull << 5ull << upd << 5ull << R::DroppedOlder << none << 0ull;
+    QTest::newRow("empty queue, older than acked")
+        << none << 0ull << 6ull << upd << 5ull << R::DroppedOlder << none << 0ull;
+    QTest::newRow("empty queue, delete older than acked")
+        << none << 0ull << 9ull << del << 5ull << R::Queued << del << 5ull;
+    QTest::newRow("no resourceVersion dropped")
+        << none << 0ull << 0ull << upd << 0ull << R::DroppedOlder << none << 0ull;
     QTest::newRow("newer replaces") << upd << 5ull << 0ull << upd << 7ull << R::Replaced << upd << 7ull;
-    QTest::newRow("update replaces insert") << ins << 5ull << 0ull << upd << 6ull << R::Replaced << upd << 6ull;
+    QTest::newRow("update replaces insert")
+        << ins << 5ull << 0ull << upd << 6ull << R::Replaced << upd << 6ull;
     QTest::newRow("equal dropped") << upd << 5ull << 0ull << upd << 5ull << R::DroppedOlder << upd << 5ull;
     QTest::newRow("older dropped") << upd << 5ull << 0ull << upd << 3ull << R::DroppedOlder << upd << 5ull;
-    QTest::newRow("queued wins over acked") << upd << 5ull << 2ull << upd << 3ull << R::DroppedOlder << upd << 5ull;
-    QTest::newRow("delete replaces update") << upd << 5ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
-    QTest::newRow("delete replaces newer update") << upd << 9ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
-    QTest::newRow("update never replaces delete") << del << 5ull << 0ull << upd << 9ull << R::DroppedDeleted << del << 5ull;
-    QTest::newRow("insert never replaces delete") << del << 5ull << 0ull << ins << 9ull << R::DroppedDeleted << del << 5ull;
-    QTest::newRow("delete replaces delete") << del << 5ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
+    QTest::newRow("queued wins over acked")
+        << upd << 5ull << 2ull << upd << 3ull << R::DroppedOlder << upd << 5ull;
+    QTest::newRow("delete replaces update")
+        << upd << 5ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
+    QTest::newRow("delete replaces newer update")
+        << upd << 9ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
+    QTest::newRow("update never replaces delete")
+        << del << 5ull << 0ull << upd << 9ull << R::DroppedDeleted << del << 5ull;
+    QTest::newRow("insert never replaces delete")
+        << del << 5ull << 0ull << ins << 9ull << R::DroppedDeleted << del << 5ull;
+    QTest::newRow("delete replaces delete")
+        << del << 5ull << 0ull << del << 6ull << R::Replaced << del << 6ull;
 }
 
 void TestNodeQueue::dedup()
@@ -143,7 +157,8 @@ void TestNodeQueue::replacementKeepsPositionAndGetsNewMsgId()
     QCOMPARE(q.depth(), 3);
 
     const QList<Message> out = q.takeDue(0);
-    QCOMPARE(versions(out), (QStringList{QStringLiteral("a@4"), QStringLiteral("b@2"), QStringLiteral("c@3")}));
+    QCOMPARE(versions(out),
+             (QStringList{QStringLiteral("a@4"), QStringLiteral("b@2"), QStringLiteral("c@3")}));
     QCOMPARE(out.first().id(), newId);
 }
 
@@ -178,7 +193,8 @@ void TestNodeQueue::windowLimitsInFlight()
         q.enqueue(change(QString::number(i), op::Insert, quint64(i + 1)));
     QCOMPARE(q.nextWakeMs(0), 0);
     QList<Message> out = q.takeDue(0);
-    QCOMPARE(versions(out), (QStringList{QStringLiteral("0@1"), QStringLiteral("1@2"), QStringLiteral("2@3")}));
+    QCOMPARE(versions(out),
+             (QStringList{QStringLiteral("0@1"), QStringLiteral("1@2"), QStringLiteral("2@3")}));
     QCOMPARE(q.inFlight(), 3);
     QCOMPARE(q.depth(), 5);
     QCOMPARE(q.nextWakeMs(10), 5000); // full window: the next thing is a retry
@@ -351,8 +367,8 @@ void TestNodeQueue::noAckIsBoundedAndWrittenOnce()
     cfg.noAckLimit = 3;
     NodeQueue q(cfg);
     for (int i = 0; i < 5; ++i) {
-        Message m = Message::create(QStringLiteral("devicecontroller"), QStringLiteral("twin"),
-                                    op::Update, QStringLiteral("membership"));
+        Message m = Message::create(QStringLiteral("devicecontroller"), QStringLiteral("twin"), op::Update,
+                                    QStringLiteral("membership"));
         m.setContentString(QString::number(i));
         QCOMPARE(q.enqueueNoAck(m), i < 3);
     }
@@ -380,18 +396,32 @@ void TestNodeQueue::noAckClassification_data()
 
     const QString ec = QStringLiteral("edgecontroller");
     const QString res = QStringLiteral("resource");
-    QTest::newRow("pod insert") << ec << res << op::Insert << QStringLiteral("default/pod/p") << QByteArray("{}") << false;
-    QTest::newRow("configmap update") << ec << res << op::Update << QStringLiteral("node/n1/default/configmap/c") << QByteArray("{}") << false;
-    QTest::newRow("node update") << ec << res << op::Update << QStringLiteral("null/node/n1") << QByteArray("{}") << false;
-    QTest::newRow("node insert") << ec << res << op::Insert << QStringLiteral("null/node/n1") << QByteArray("{}") << true;
-    QTest::newRow("podlist") << ec << res << op::Update << QStringLiteral("default/podlist/x") << QByteArray("[]") << true;
-    QTest::newRow("membership") << QStringLiteral("devicecontroller") << QStringLiteral("twin") << op::Update << QStringLiteral("membership") << QByteArray("{}") << true;
-    QTest::newRow("user group") << QStringLiteral("router_eventbus") << QStringLiteral("user") << QStringLiteral("publish") << QStringLiteral("a/b") << QByteArray("\"x\"") << true;
-    QTest::newRow("lease") << ec << res << op::Update << QStringLiteral("default/lease/n1") << QByteArray("{}") << true;
-    QTest::newRow("response OK") << ec << res << op::Response << QStringLiteral("default/configmap/c") << QByteArray("\"OK\"") << true;
-    QTest::newRow("query response") << ec << res << op::Response << QStringLiteral("default/configmap/c") << QByteArray("{\"kind\":\"ConfigMap\"}") << false;
-    QTest::newRow("task op") << QStringLiteral("taskmanager") << res << QStringLiteral("upgrade") << QStringLiteral("x") << QByteArray("{}") << true;
-    QTest::newRow("device") << QStringLiteral("devicecontroller") << res << op::Update << QStringLiteral("default/device/d") << QByteArray("{}") << false;
+    QTest::newRow("pod insert") << ec << res << op::Insert << QStringLiteral("default/pod/p")
+                                << QByteArray("{}") << false;
+    QTest::newRow("configmap update")
+        << ec << res << op::Update << QStringLiteral("node/n1/default/configmap/c") << QByteArray("{}")
+        << false;
+    QTest::newRow("node update") << ec << res << op::Update << QStringLiteral("null/node/n1")
+                                 << QByteArray("{}") << false;
+    QTest::newRow("node insert") << ec << res << op::Insert << QStringLiteral("null/node/n1")
+                                 << QByteArray("{}") << true;
+    QTest::newRow("podlist") << ec << res << op::Update << QStringLiteral("default/podlist/x")
+                             << QByteArray("[]") << true;
+    QTest::newRow("membership") << QStringLiteral("devicecontroller") << QStringLiteral("twin") << op::Update
+                                << QStringLiteral("membership") << QByteArray("{}") << true;
+    QTest::newRow("user group") << QStringLiteral("router_eventbus") << QStringLiteral("user")
+                                << QStringLiteral("publish") << QStringLiteral("a/b") << QByteArray("\"x\"")
+                                << true;
+    QTest::newRow("lease") << ec << res << op::Update << QStringLiteral("default/lease/n1")
+                           << QByteArray("{}") << true;
+    QTest::newRow("response OK") << ec << res << op::Response << QStringLiteral("default/configmap/c")
+                                 << QByteArray("\"OK\"") << true;
+    QTest::newRow("query response") << ec << res << op::Response << QStringLiteral("default/configmap/c")
+                                    << QByteArray("{\"kind\":\"ConfigMap\"}") << false;
+    QTest::newRow("task op") << QStringLiteral("taskmanager") << res << QStringLiteral("upgrade")
+                             << QStringLiteral("x") << QByteArray("{}") << true;
+    QTest::newRow("device") << QStringLiteral("devicecontroller") << res << op::Update
+                            << QStringLiteral("default/device/d") << QByteArray("{}") << false;
 }
 
 void TestNodeQueue::noAckClassification()
