@@ -2,6 +2,7 @@
 
 #include "edgehub/edgeconfig.h"
 #include "edgehub/edgelogging.h"
+#include "edgehub/localapi.h"
 #include "edgehub/nodekey.h"
 #include "edgehub/outbox.h"
 #include "shared/messagebus.h"
@@ -141,6 +142,16 @@ Status EdgeHub::start()
         m_meta = nullptr; // disabled: resources are not stored, the local API shows none
     m_host->startAll();
 
+    m_api = new LocalApi(m_meta, [this] { return status(); }, this);
+    if (Status s = m_api->listen(quint16(m_settings.localApiPort)); !s)
+        return s;
+    connect(m_link, &Link::connected, m_api, [this] {
+        m_api->publish(QStringLiteral("connected"), {{QStringLiteral("hub"), m_settings.link.url.toString()}});
+    });
+    connect(m_link, &Link::disconnected, m_api, [this](const QString &reason) {
+        m_api->publish(QStringLiteral("disconnected"), {{QStringLiteral("reason"), reason}});
+    });
+
     m_certs = new CertManager(m_settings.cert, makeNodeKeyRequest, this);
     connect(m_certs, &CertManager::ready, this, &EdgeHub::onCertificateReady);
     connect(m_certs, &CertManager::rotated, this, [this] {
@@ -176,7 +187,7 @@ bool EdgeHub::isConnected() const
 
 quint16 EdgeHub::localApiPort() const
 {
-    return quint16(m_settings.localApiPort);
+    return m_api ? m_api->port() : quint16(m_settings.localApiPort);
 }
 
 QJsonObject EdgeHub::status() const
