@@ -2,10 +2,14 @@
 
 #include "cloudhub/adminserver.h"
 #include "cloudhub/bootstrapserver.h"
+#include "cloudhub/edgeserver.h"
 #include "cloudhub/hubconfig.h"
 #include "cloudhub/hublogging.h"
 #include "cloudhub/hubpki.h"
+#include "cloudhub/noderegistry.h"
+#include "cloudhub/sessionmanager.h"
 #include "shared/datadirlock.h"
+#include "shared/storage.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -50,11 +54,58 @@ Result<std::unique_ptr<CloudHub>> CloudHub::create(const Config &config, QObject
         return admin.error();
     hub->m_admin = std::move(admin).value();
 
+    if (Status s = hub->openStorage(); !s)
+        return s.error();
+
     hub->m_bootstrap = std::make_unique<BootstrapServer>(hub->m_pki.get(),
                                                          int(config.integer(key::FailedAttemptsPerMinute)),
                                                          config.boolean(key::AcceptLegacyCerts));
     hub->addTokenRoutes();
+
+    NodeSession::Options sessionOptions;
+    sessionOptions.keepaliveSeconds = int(config.integer(key::KeepaliveInterval));
+    sessionOptions.sendBufferBytes = config.integer(key::SendBufferBytes);
+    sessionOptions.maxMessageBytes = config.integer(key::MaxFrameBytes);
+    hub->m_sessions = std::make_unique<SessionManager>(int(config.integer(key::NodeLimit)), sessionOptions);
+    EdgeServer::Options edgeOptions;
+    edgeOptions.tls = hub->m_pki->edgeTlsConfiguration();
+    edgeOptions.handshakeTimeoutMs = int(config.integer(key::HandshakeTimeout)) * 1000;
+    edgeOptions.maxFrameBytes = config.integer(key::MaxFrameBytes);
+    edgeOptions.acceptLegacyCerts = config.boolean(key::AcceptLegacyCerts);
+    hub->m_edge = std::make_unique<EdgeServer>(hub->m_sessions.get(), edgeOptions);
+    hub->wireSessions();
     return hub;
+}
+
+Status CloudHub::openStorage()
+{
+    QString url = m_config.string(key::StorageUrl);
+    if (url.isEmpty())
+        url = QStringLiteral("sqlite:") + m_dataDir + QStringLiteral("/cloudhub.db");
+    auto db = Database::open(url, QStringLiteral("cloudhub"));
+    if (!db)
+        return db.error();
+    m_db = std::move(db).value();
+    auto registry = NodeRegistry::open(m_db.get());
+    if (!registry)
+        return Status::failure(registry.error().code,
+                               QStringLiteral("node registry: ") + registry.errorMessage());
+    m_registry = std::move(registry).value();
+    return {};
+}
+
+void CloudHub::wireSessions()
+{
+    connect(m_sessions.get(), &SessionManager::nodeConnected, this, [this](const QString &, const SessionInfo &info) {
+        if (Status s = m_registry->recordConnected(info); !s)
+            qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+    });
+    connect(m_sessions.get(), &SessionManager::nodeDisconnected, this,
+            [this](const QString &node, const QString &, const QDateTime &at) {
+                if (Status s = m_registry->recordDisconnected(node, at); !s)
+                    qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+            });
+    connect(m_sessions.get(), &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
 }
 
 void CloudHub::addTokenRoutes()
@@ -105,6 +156,11 @@ Status CloudHub::start()
         return Status::failure(QStringLiteral("config"), QStringLiteral("network/admin_bind: not an IP address: ")
                                                              + adminBindText);
 
+    if (!m_edge->listen(bind, quint16(m_config.integer(key::WebSocketPort))))
+        return Status::failure(QStringLiteral("listen"),
+                               QStringLiteral("edge WebSocket port %1: %2")
+                                   .arg(m_config.integer(key::WebSocketPort))
+                                   .arg(m_edge->errorString()));
     if (!m_bootstrap->listen(bind, quint16(m_config.integer(key::HttpsPort))))
         return Status::failure(QStringLiteral("listen"),
                                QStringLiteral("bootstrap port %1: %2")
@@ -125,11 +181,25 @@ Status CloudHub::start()
     return {};
 }
 
-void CloudHub::stop() {}
+void CloudHub::stop()
+{
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    if (m_edge)
+        m_edge->close();
+    if (m_sessions)
+        m_sessions->closeAll(QStringLiteral("cloudhub is shutting down"));
+    if (m_registry) {
+        if (Status s = m_registry->flush(); !s)
+            qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+    }
+    qCInfo(lcHub) << "cloudhub stopped";
+}
 
 quint16 CloudHub::webSocketPort() const
 {
-    return 0;
+    return m_edge ? m_edge->port() : 0;
 }
 
 quint16 CloudHub::httpsPort() const
