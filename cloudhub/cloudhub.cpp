@@ -2,6 +2,7 @@
 
 #include "cloudhub/adminserver.h"
 #include "cloudhub/bootstrapserver.h"
+#include "cloudhub/dispatcher.h"
 #include "cloudhub/edgeserver.h"
 #include "cloudhub/hubconfig.h"
 #include "cloudhub/hublogging.h"
@@ -91,21 +92,39 @@ Status CloudHub::openStorage()
         return Status::failure(registry.error().code,
                                QStringLiteral("node registry: ") + registry.errorMessage());
     m_registry = std::move(registry).value();
+
+    DispatcherConfig delivery;
+    delivery.queue.window = int(m_config.integer(key::Window));
+    delivery.queue.retryIntervalMs = m_config.integer(key::RetryInterval) * 1000;
+    delivery.queue.writesBeforeBackoff = int(m_config.integer(key::MaxWrites));
+    m_dispatcher = std::make_unique<Dispatcher>(delivery);
+    if (Status s = m_dispatcher->open(m_db.get()); !s)
+        return Status::failure(s.error().code, QStringLiteral("delivery store: ") + s.errorMessage());
     return {};
 }
 
 void CloudHub::wireSessions()
 {
-    connect(m_sessions.get(), &SessionManager::nodeConnected, this, [this](const QString &, const SessionInfo &info) {
+    SessionManager *sessions = m_sessions.get();
+    connect(sessions, &SessionManager::nodeConnected, this, [this, sessions](const QString &node, const SessionInfo &info) {
         if (Status s = m_registry->recordConnected(info); !s)
             qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+        m_dispatcher->nodeConnected(node, [sessions, node](const Message &m) { return sessions->send(node, m); });
     });
-    connect(m_sessions.get(), &SessionManager::nodeDisconnected, this,
+    connect(sessions, &SessionManager::nodeDisconnected, this,
             [this](const QString &node, const QString &, const QDateTime &at) {
+                m_dispatcher->nodeDisconnected(node);
                 if (Status s = m_registry->recordDisconnected(node, at); !s)
                     qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
             });
-    connect(m_sessions.get(), &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
+    connect(sessions, &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
+    // Upstream `response` messages are acks (PROTOCOL.md §4) and go nowhere else.
+    connect(sessions, &SessionManager::ackReceived, m_dispatcher.get(), &Dispatcher::handleAck);
+    // Routing of other upstream content (PROTOCOL.md §5) belongs to the delivery issue; for now
+    // it is logged at debug level.
+    connect(sessions, &SessionManager::upstream, this, [](const QString &node, const Message &m) {
+        qCDebug(lcHubDelivery) << "upstream from" << node << m;
+    });
 }
 
 void CloudHub::addTokenRoutes()
@@ -190,6 +209,8 @@ void CloudHub::stop()
         m_edge->close();
     if (m_sessions)
         m_sessions->closeAll(QStringLiteral("cloudhub is shutting down"));
+    if (m_dispatcher)
+        m_dispatcher->flushAcks();
     if (m_registry) {
         if (Status s = m_registry->flush(); !s)
             qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();

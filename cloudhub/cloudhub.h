@@ -17,6 +17,7 @@ namespace qedge::cloud {
 
 class AdminServer;
 class BootstrapServer;
+class Dispatcher;
 class EdgeServer;
 class HubPki;
 class NodeRegistry;
@@ -47,6 +48,8 @@ public:
     /// upstream, ackReceived, send).
     SessionManager *sessions() const { return m_sessions.get(); }
     NodeRegistry *registry() const { return m_registry.get(); }
+    /// The delivery core (resources, per-node queues), fed by the sessions.
+    Dispatcher *dispatcher() const { return m_dispatcher.get(); }
     Database *database() const { return m_db.get(); }
 
 private:
@@ -61,6 +64,7 @@ private:
     std::unique_ptr<HubPki> m_pki;
     std::unique_ptr<Database> m_db;
     std::unique_ptr<NodeRegistry> m_registry;
+    std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<SessionManager> m_sessions;
     std::unique_ptr<EdgeServer> m_edge;
     std::unique_ptr<BootstrapServer> m_bootstrap;
