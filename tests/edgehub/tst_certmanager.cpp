@@ -1,4 +1,7 @@
 #include "edgehub/certmanager.h"
+#include "edgehub/nodekey.h"
+#include "shared/crypto/csr.h"
+#include "shared/crypto/pkey.h"
 
 #include "tests/support/testsupport.h"
 
@@ -16,6 +19,7 @@ private slots:
     void pinnedJwt_data();
     void pinnedJwt();
     void unreachableHubIsRetriedWithAClearError();
+    void nodeKeyRequestNamesTheNode();
 };
 
 void TestCertManager::pinnedJwt_data()
@@ -79,6 +83,24 @@ void TestCertManager::unreachableHubIsRetriedWithAClearError()
         QVERIFY2(line.match(msg).hasMatch(), qPrintable(msg));
     QVERIFY(!cm.hasCertificate());
     QVERIFY(!factoryCalled);
+}
+
+void TestCertManager::nodeKeyRequestNamesTheNode()
+{
+    const auto kr = makeNodeKeyRequest(CertManager::commonNameFor(QStringLiteral("edge-1")), {QStringLiteral("system:nodes")});
+    QVERIFY2(kr.ok(), qPrintable(kr.errorMessage()));
+    const auto info = crypto::parseAndVerifyCsrDer(kr.value().csrDer);
+    QVERIFY2(info.ok(), qPrintable(info.errorMessage()));
+    QCOMPARE(info.value().commonName, QStringLiteral("system:node:edge-1"));
+    QCOMPARE(info.value().organizations, QStringList{QStringLiteral("system:nodes")});
+    const auto key = crypto::PrivateKey::fromPem(kr.value().keyPem);
+    QVERIFY(key.ok());
+    QVERIFY(key.value().isEc());
+    QCOMPARE(key.value().publicKeyDer(), info.value().publicKeyDer);
+    // A fresh key every time: a rotation never reuses the old one.
+    const auto again = makeNodeKeyRequest(QStringLiteral("x"), {});
+    QVERIFY(again.ok());
+    QVERIFY(again.value().keyPem != kr.value().keyPem);
 }
 
 QTEST_GUILESS_MAIN(TestCertManager)
