@@ -1,5 +1,6 @@
 #include "edgehub/certmanager.h"
 #include "edgehub/nodekey.h"
+#include "shared/crypto/certauthority.h"
 #include "shared/crypto/csr.h"
 #include "shared/crypto/pkey.h"
 
@@ -20,6 +21,8 @@ private slots:
     void pinnedJwt();
     void unreachableHubIsRetriedWithAClearError();
     void nodeKeyRequestNamesTheNode();
+    void rotationCountsTheLifetimeFromIssue_data();
+    void rotationCountsTheLifetimeFromIssue();
 };
 
 void TestCertManager::pinnedJwt_data()
@@ -101,6 +104,39 @@ void TestCertManager::nodeKeyRequestNamesTheNode()
     const auto again = makeNodeKeyRequest(QStringLiteral("x"), {});
     QVERIFY(again.ok());
     QVERIFY(again.value().keyPem != kr.value().keyPem);
+}
+
+void TestCertManager::rotationCountsTheLifetimeFromIssue_data()
+{
+    QTest::addColumn<qint64>("lifetimeSecs");
+    QTest::addColumn<bool>("knowIssue");
+    QTest::addColumn<double>("fraction");
+    QTest::addColumn<qint64>("expectedSecs"); // from issue, approximately
+    // The hub backdates notBefore by a minute: counted from notBefore a 20 s certificate is at once due.
+    QTest::newRow("20 s, issue known, 70 %") << qint64(20) << true << 0.7 << qint64(14);
+    QTest::newRow("20 s, issue known, 90 %") << qint64(20) << true << 0.9 << qint64(18);
+    QTest::newRow("20 s, from notBefore") << qint64(20) << false << 0.7 << qint64(0);
+    QTest::newRow("1 day, issue known") << qint64(86400) << true << 0.8 << qint64(69120);
+}
+
+void TestCertManager::rotationCountsTheLifetimeFromIssue()
+{
+    QFETCH(qint64, lifetimeSecs);
+    QFETCH(bool, knowIssue);
+    QFETCH(double, fraction);
+    QFETCH(qint64, expectedSecs);
+    auto ca = crypto::CertAuthority::create();
+    QVERIFY2(ca.ok(), qPrintable(ca.errorMessage()));
+    const auto kr = makeNodeKeyRequest(QStringLiteral("system:node:n"), {QStringLiteral("system:nodes")});
+    QVERIFY(kr.ok());
+    const QDateTime issued = QDateTime::currentDateTimeUtc();
+    auto cert = ca.value().signCsr(kr.value().csrDer, lifetimeSecs);
+    QVERIFY2(cert.ok(), qPrintable(cert.errorMessage()));
+    const QSslCertificate qc = cert.value().toQSslCertificate();
+    QVERIFY(qc.effectiveDate() < issued.addSecs(-30)); // the backdating this guards against
+    const qint64 ms = CertManager::rotationDelayMs(qc, fraction, issued, knowIssue ? issued : QDateTime());
+    // Certificate times have whole seconds: allow 2 s.
+    QVERIFY2(qAbs(ms - expectedSecs * 1000) <= 2000, qPrintable(QString::number(ms)));
 }
 
 QTEST_GUILESS_MAIN(TestCertManager)
