@@ -203,6 +203,9 @@ void CertManager::requestCertificate(bool rotation)
     ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (rotation) {
         // The current certificate authenticates the request; no token (reference §5.5 step 3).
+        // A kept-alive connection from the bootstrap has no client certificate and the access
+        // manager would reuse it whatever the new TLS settings say: start a fresh one.
+        m_nam->clearConnectionCache();
         ssl.setLocalCertificate(m_cert);
         ssl.setPrivateKey(m_key);
     } else {
