@@ -15,7 +15,11 @@ Server::Server(QObject *parent) : QObject(parent), m_listener(new SecureListener
     connect(m_listener, &SecureListener::socketReady, this, &Server::onSocketReady);
 }
 
-Server::~Server() = default;
+Server::~Server()
+{
+    // Connections refer to m_router: end them before the members go.
+    qDeleteAll(findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly));
+}
 
 void Server::setLimits(const Limits &limits)
 {
