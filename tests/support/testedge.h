@@ -8,6 +8,7 @@
 #include <QList>
 #include <QObject>
 #include <QSslConfiguration>
+#include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
 
