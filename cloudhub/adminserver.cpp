@@ -86,7 +86,7 @@ void AdminServer::route(const QByteArray &method, const QString &pattern, Role r
     m_server.route(method, pattern,
                    [this, role, handler](const http::Request &req, std::shared_ptr<http::Responder> responder) {
                        if (auto denied = authorize(req, role)) {
-                           responder->respond(*denied);
+                           responder->send(*denied);
                            return;
                        }
                        handler(req, std::move(responder));

@@ -92,8 +92,8 @@ Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString
                                                  config.list(key::AdvertiseAddress), 365 * 100);
         if (!issued)
             return issued.error();
-        serverCert = issued->first;
-        serverKey = issued->second;
+        serverCert = issued->certificate;
+        serverKey = issued->key;
         if (Status s = crypto::writePublicFile(certFile, serverCert->toPem()); !s)
             return s.error();
         if (Status s = crypto::writeSecretFile(keyFile, serverKey->toPem()); !s)
@@ -109,7 +109,8 @@ Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString
     pki->m_edgeCertValidity = seconds > 0 ? seconds : config.integer(key::EdgeCertSigningDays) * 24 * 3600;
     if (Status s = pki->renewJoinToken(); !s)
         return s.error();
-    pki->m_renewTimer.setInterval(std::chrono::seconds(pki->m_refreshSeconds));
+    // QTimer holds an int of milliseconds: past ~24 days renew early rather than overflow.
+    pki->m_renewTimer.setInterval(std::chrono::seconds(qMin<qint64>(pki->m_refreshSeconds, 20LL * 24 * 3600)));
     connect(&pki->m_renewTimer, &QTimer::timeout, pki.get(), [p = pki.get()] {
         if (Status s = p->renewJoinToken(); !s)
             qCWarning(lcHubCerts) << "join token renewal failed:" << s.errorMessage();
