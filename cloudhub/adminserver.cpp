@@ -55,7 +55,7 @@ std::optional<http::Response> AdminServer::authorize(const http::Request &req, R
     if (m_limiter.blocked(req.peer)) {
         http::Response r = http::Response::error(429, QStringLiteral("too_many_attempts"),
                                                  QStringLiteral("too many failed authentications; try again later"));
-        r.headers.append({"Retry-After", QByteArray::number(m_limiter.retryAfterSeconds(req.peer))});
+        r.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
         return r;
     }
     const QByteArray auth = req.header("authorization");
@@ -64,7 +64,7 @@ std::optional<http::Response> AdminServer::authorize(const http::Request &req, R
         m_limiter.recordFailure(req.peer);
         http::Response r = http::Response::error(401, QStringLiteral("unauthorized"),
                                                  QStringLiteral("send Authorization: Bearer <token from admin.token>"));
-        r.headers.append({"WWW-Authenticate", "Bearer"});
+        r.headers.append(qMakePair(QByteArray("WWW-Authenticate"), QByteArray("Bearer")));
         return r;
     }
     const QByteArray token = auth.mid(prefix.size()).trimmed();

@@ -2,6 +2,7 @@
 
 #include "cloudhub/failurelimiter.h"
 #include "shared/http/server.h"
+#include "shared/result.h"
 
 #include <QJsonObject>
 #include <QObject>

@@ -64,7 +64,7 @@ http::Response BootstrapServer::handleEdgeCert(const http::Request &req)
 {
     if (m_limiter.blocked(req.peer)) {
         http::Response r = http::Response::text(429, QStringLiteral("too many failed attempts; try again later"));
-        r.headers.append({"Retry-After", QByteArray::number(m_limiter.retryAfterSeconds(req.peer))});
+        r.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
         return r;
     }
     const QString node = QString::fromUtf8(req.header("nodename"));

@@ -16,7 +16,7 @@ int main(int argc, char *argv[])
 
     const qedge::ServiceOptions options{QStringLiteral("cloudhub"),
                                         QStringLiteral("QEdge cloudhub: the cloud side of the cloud-edge link."),
-                                        qedge::cloud::hubConfigSchema()};
+                                        qedge::cloud::hubConfigSchema(), QString()};
     qedge::ServiceStart start = qedge::parseServiceCommandLine(options, QCoreApplication::arguments());
     if (start.done)
         return start.exitCode;

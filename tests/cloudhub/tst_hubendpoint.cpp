@@ -66,7 +66,8 @@ void TestHubEndpoint::initTestCase()
 {
     m_hub = std::make_unique<HubProcess>(QStringList{
         QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds), QStringLiteral("--max-frame-bytes"),
-        QString::number(MaxFrameBytes), QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000")});
+        QString::number(MaxFrameBytes), QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
+        QStringLiteral("--log-rules"), QStringLiteral("qedge.http.debug=true")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
 }
 
@@ -234,8 +235,10 @@ void TestHubEndpoint::noClientCertificateFailsTls()
     TestEdge edge(QStringLiteral("nocert-1"));
     QVERIFY(edge.bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
     edge.clearClientCertificate();
+    const qsizetype mark = m_hub->output().size();
     QVERIFY(!edge.connectTo(m_hub->webSocketPort()));
     QVERIFY(!edge.isConnected());
+    QTRY_VERIFY(m_hub->output().mid(mark).contains(QStringLiteral("TLS handshake from")));
 }
 
 void TestHubEndpoint::certificateOfAnotherCaFailsTls()
@@ -250,7 +253,13 @@ void TestHubEndpoint::certificateOfAnotherCaFailsTls()
     QVERIFY(cert.ok());
     TestEdge edge(QStringLiteral("foreign-1"));
     edge.setIdentity(real.ca(), cert.value(), key.value()); // trusts the hub, presents a foreign cert
+    const qsizetype mark = m_hub->output().size();
     QVERIFY(!edge.connectTo(m_hub->webSocketPort()));
+    QTRY_VERIFY(m_hub->output().mid(mark).contains(QStringLiteral("TLS handshake from")));
+    // The same edge with its real certificate is welcome: the refusal was about the certificate.
+    TestEdge ok(QStringLiteral("foreign-1"));
+    ok.setIdentity(real.ca(), real.certificate(), real.key());
+    QVERIFY(ok.connectTo(m_hub->webSocketPort()));
 }
 
 void TestHubEndpoint::oversizedFrameClosesOnlyThatSession()
@@ -273,7 +282,7 @@ void TestHubEndpoint::malformedFrames_data()
     QTest::addColumn<QString>("frame");
     QTest::addColumn<bool>("closes");
     QTest::newRow("not JSON") << QStringLiteral("{this is not json") << true;
-    QTest::newRow("JSON but not an object") << QStringLiteral("[1,2,3]") << true;
+    QTest::newRow("JSON but not an envelope") << QStringLiteral("[1,2,3]") << false;
     QTest::newRow("non-decimal resourceversion")
         << QStringLiteral(R"({"header":{"msg_id":"1","timestamp":1,"resourceversion":"abc"},"route":{"source":"edged","group":"resource","operation":"update","resource":"default/pod/a"},"content":null})")
         << false;

@@ -18,7 +18,7 @@ void waitForReadyRead(QProcess &p, qint64 ms)
     QEventLoop loop;
     QObject::connect(&p, &QProcess::readyRead, &loop, &QEventLoop::quit);
     QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(int(qBound<qint64>(1, ms, 200)), &loop, &QEventLoop::quit);
+    QTimer::singleShot(int(qBound(qint64(1), ms, qint64(200))), &loop, &QEventLoop::quit);
     loop.exec();
 }
 

@@ -54,7 +54,7 @@ TestEdge::TestEdge(const QString &node, QObject *parent)
         if (m)
             m_received.append(m.value());
     });
-    connect(&m_socket, &QWebSocket::error, this, [this](QAbstractSocket::SocketError e) { m_lastError = e; });
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError e) { m_lastError = e; });
     connect(m_keepaliveTimer, &QTimer::timeout, this, &TestEdge::sendKeepalive);
 }
 
