@@ -140,8 +140,8 @@ void EventBus::onLost(const QString &reason)
 {
     if (!m_warned && m_everConnected) {
         m_warned = true;
-        qCWarning(lcEdgeMqtt).noquote() << "lost the MQTT broker" << m_client->serverText() << "(" << reason
-                                        << "); reconnecting in the background";
+        qCWarning(lcEdgeMqtt).noquote() << QStringLiteral("lost the MQTT broker %1 (%2); reconnecting in the background")
+                                               .arg(m_client->serverText(), reason);
     } else {
         qCDebug(lcEdgeMqtt).noquote() << "MQTT connect attempt failed:" << reason;
     }

@@ -35,7 +35,7 @@ public:
         int qos = 1;
         int maxPendingPublishes = 1000;
         int reconnectMinSeconds = 1;
-        int reconnectMaxSeconds = 30;
+        int reconnectMaxSeconds = 10; ///< the broker is local: come back soon (KubeEdge: every 5 s)
     };
     struct Counters
     {

@@ -1,5 +1,5 @@
 #include "edgehub/devicetwin.h"
-#include "edgehub/edgedb.h"
+#include "shared/storage.h"
 #include "edgehub/eventbus.h"
 #include "edgehub/metamanager.h"
 #include "edgehub/router.h"
@@ -136,6 +136,7 @@ private:
 
     test::MosquittoFixture m_broker;
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Database> m_database;
     QSqlDatabase m_db;
     std::unique_ptr<MessageBus> m_bus;
     std::unique_ptr<ModuleHost> m_host;
@@ -162,9 +163,10 @@ void TestDeviceTwin::initTestCase()
 void TestDeviceTwin::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
-    auto db = openEdgeDatabase(m_dir->filePath(QStringLiteral("edge.db")), QStringLiteral("twin-%1").arg(++m_serial));
-    QVERIFY(db.ok());
-    m_db = db.value();
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edge.db")), QStringLiteral("twin-%1").arg(++m_serial));
+    QVERIFY2(db.ok(), qPrintable(db.errorMessage()));
+    m_database = std::move(db).value();
+    m_db = m_database->connection();
     m_mapper->received.clear();
 }
 
@@ -172,6 +174,7 @@ void TestDeviceTwin::cleanup()
 {
     stopEdge();
     m_db = {};
+    m_database.reset();
     m_dir.reset();
 }
 

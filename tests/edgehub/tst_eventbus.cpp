@@ -1,4 +1,4 @@
-#include "edgehub/edgedb.h"
+#include "shared/storage.h"
 #include "edgehub/eventbus.h"
 #include "edgehub/link.h"
 #include "edgehub/outbox.h"
@@ -69,6 +69,7 @@ private:
 
     test::MosquittoFixture m_broker;
     std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Database> m_database;
     QSqlDatabase m_db;
     std::unique_ptr<MessageBus> m_bus;
     std::unique_ptr<ModuleHost> m_host;
@@ -89,10 +90,10 @@ void TestEventBus::initTestCase()
 void TestEventBus::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
-    auto db = openEdgeDatabase(m_dir->filePath(QStringLiteral("edge.db")),
-                               QStringLiteral("eventbus-%1").arg(++m_dbSerial));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edge.db")), QStringLiteral("eventbus-%1").arg(++m_dbSerial));
     QVERIFY2(db.ok(), qPrintable(db.errorMessage()));
-    m_db = db.value();
+    m_database = std::move(db).value();
+    m_db = m_database->connection();
     if (!m_broker.isRunning())
         QVERIFY(m_broker.start());
 }
@@ -101,6 +102,7 @@ void TestEventBus::cleanup()
 {
     stopEdge();
     m_db = {};
+    m_database.reset();
     m_dir.reset();
 }
 
