@@ -87,11 +87,13 @@ void DeviceTwin::start()
     m_resendTimer.setInterval(qMax(100, m_settings.confirmResendMs / 4));
     connect(&m_resendTimer, &QTimer::timeout, this, &DeviceTwin::resendUnconfirmed);
     m_resendTimer.start();
+    connect(&m_retryTimer, &QTimer::timeout, this, &DeviceTwin::retryUnsent);
 }
 
 void DeviceTwin::cleanup()
 {
     m_resendTimer.stop();
+    m_retryTimer.stop();
 }
 
 std::optional<Message> DeviceTwin::fromMetaChange(const ResourceChange &change)
@@ -509,9 +511,32 @@ void DeviceTwin::reportTwin(const QString &id, const QJsonObject &twins)
 
 void DeviceTwin::reportToCloud(Message m)
 {
-    m_unconfirmed.insert(m.id(), {m, now()});
-    if (MessageBus *b = bus(); !b || !b->send(edge::LinkModule, m))
-        qCDebug(lcEdgeTwin) << "no link module now; the report waits for the re-send timer:" << m.id();
+    // In order behind earlier reports the link had no room for (the hub keeps the newest version).
+    if (m_unsent.isEmpty()) {
+        if (MessageBus *b = bus(); b && b->send(edge::LinkModule, m)) {
+            m_unconfirmed.insert(m.id(), {m, now()});
+            return;
+        }
+    }
+    m_unconfirmed.insert(m.id(), {m, 0});
+    m_unsent.append(m.id());
+    if (!m_retryTimer.isActive())
+        m_retryTimer.start(10);
+}
+
+void DeviceTwin::retryUnsent()
+{
+    MessageBus *b = bus();
+    while (!m_unsent.isEmpty()) {
+        auto it = m_unconfirmed.find(m_unsent.first());
+        if (it != m_unconfirmed.end()) {
+            if (!b || !b->send(edge::LinkModule, it->message))
+                return;
+            it->sentMs = now();
+        }
+        m_unsent.removeFirst();
+    }
+    m_retryTimer.stop();
 }
 
 void DeviceTwin::resendUnconfirmed()
@@ -522,7 +547,7 @@ void DeviceTwin::resendUnconfirmed()
     MessageBus *b = bus();
     const qint64 t = now();
     for (auto it = m_unconfirmed.begin(); it != m_unconfirmed.end(); ++it) {
-        if (t - it->sentMs < m_settings.confirmResendMs)
+        if (it->sentMs == 0 || t - it->sentMs < m_settings.confirmResendMs)
             continue;
         it->sentMs = t;
         if (b)

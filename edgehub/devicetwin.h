@@ -50,6 +50,8 @@ public:
     static std::optional<Message> fromMetaChange(const ResourceChange &change);
     /// Device JSON of the local API (the admin API's Device shape, edge view).
     static QJsonObject apiJson(const twin::Device &d);
+    /// Room for bursts of mapper messages.
+    int queueCapacity() const override { return 16384; }
 
 signals:
     /// A device was stored, changed or removed.
@@ -83,13 +85,16 @@ private:
     void reportTwin(const QString &id, const QJsonObject &twins);
     void reportToCloud(Message m);
     void resendUnconfirmed();
+    void retryUnsent();
 
     QSqlDatabase m_db;
     Settings m_settings;
     TwinStore m_store;
     QHash<QString, twin::Device> m_devices;
     QHash<QString, Pending> m_unconfirmed; // by msg_id
+    QList<QString> m_unsent;               // ids not yet taken by the link, oldest first
     QTimer m_resendTimer;
+    QTimer m_retryTimer; // reports the link's inbox had no room for
     bool m_connected = false;
 };
 

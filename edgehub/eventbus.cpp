@@ -27,6 +27,7 @@ bool isTwinTopic(const QString &topic)
 EventBus::EventBus(QSqlDatabase db, const Settings &settings, QObject *parent)
     : Module(edge::EventBusModule, edge::BusGroup, parent), m_db(std::move(db)), m_settings(settings)
 {
+    connect(&m_backlogTimer, &QTimer::timeout, this, &EventBus::drainBacklog);
 }
 
 EventBus::~EventBus() = default;
@@ -154,21 +155,43 @@ void EventBus::onMqtt(const QString &topic, const QByteArray &payload)
     MessageBus *b = bus();
     if (!b)
         return;
-    if (isTwinTopic(topic)) {
-        Message m = Message::create(BusSource, UserGroup, op::Response, topicResource(topic));
-        m.setContentString(QString::fromUtf8(payload));
-        if (b->sendToGroup(edge::TwinGroup, m) > 0)
-            ++m_counters.toTwin;
-        else
-            qCDebug(lcEdgeMqtt).noquote() << "no twin module for" << topic;
-        return;
-    }
-    Message m = Message::create(BusSource, UserGroup, op::Upload, topic);
+    const bool twin = isTwinTopic(topic);
+    Message m = twin ? Message::create(BusSource, UserGroup, op::Response, topicResource(topic))
+                     : Message::create(BusSource, UserGroup, op::Upload, topic);
     m.setContentString(QString::fromUtf8(payload));
-    if (b->sendToGroup(edge::HubGroup, m) > 0)
-        ++m_counters.toCloud;
-    else
-        qCWarning(lcEdgeMqtt).noquote() << "no link module; MQTT message on" << topic << "dropped";
+    deliver(twin ? edge::TwinGroup : edge::HubGroup, m);
+}
+
+// A burst from MQTT may outrun the receiving inbox: keep the order and the messages, retry soon.
+void EventBus::deliver(const QString &group, const Message &m)
+{
+    if (m_backlog.isEmpty()) {
+        if (MessageBus *b = bus(); b && b->sendToGroup(group, m) > 0) {
+            ++(group == edge::TwinGroup ? m_counters.toTwin : m_counters.toCloud);
+            return;
+        }
+    }
+    if (int(m_backlog.size()) >= m_settings.maxBacklog) {
+        m_backlog.removeFirst();
+        if (m_counters.backlogDropped++ == 0)
+            qCWarning(lcEdgeMqtt) << "MQTT messages arrive faster than the edge takes them; dropping the oldest";
+    }
+    m_backlog.append({group, m});
+    if (!m_backlogTimer.isActive())
+        m_backlogTimer.start(5);
+}
+
+void EventBus::drainBacklog()
+{
+    MessageBus *b = bus();
+    while (b && !m_backlog.isEmpty()) {
+        const auto &front = m_backlog.first();
+        if (b->sendToGroup(front.first, front.second) == 0)
+            return; // still full (or no such module yet): the timer tries again
+        ++(front.first == edge::TwinGroup ? m_counters.toTwin : m_counters.toCloud);
+        m_backlog.removeFirst();
+    }
+    m_backlogTimer.stop();
 }
 
 void EventBus::publish(const QString &topic, const QByteArray &payload)

@@ -7,6 +7,7 @@
 #include <QList>
 #include <QSqlDatabase>
 #include <QStringList>
+#include <QTimer>
 
 #include <memory>
 
@@ -34,12 +35,14 @@ public:
         bool cleanSession = false;
         int qos = 1;
         int maxPendingPublishes = 1000;
+        int maxBacklog = 100000; ///< MQTT messages held while an inbox is full; oldest dropped past it
         int reconnectMinSeconds = 1;
         int reconnectMaxSeconds = 10; ///< the broker is local: come back soon (KubeEdge: every 5 s)
     };
     struct Counters
     {
         quint64 fromMqtt = 0, toTwin = 0, toCloud = 0, published = 0, pendingDropped = 0, connects = 0;
+        quint64 backlogDropped = 0;
     };
 
     EventBus(QSqlDatabase db, const Settings &settings, QObject *parent = nullptr);
@@ -60,6 +63,10 @@ public:
     bool isBrokerConnected() const;
     int pendingPublishes() const { return int(m_pending.size()); }
     Counters counters() const { return m_counters; }
+    /// Messages from MQTT waiting for room in the twin's or the link's inbox.
+    int backlog() const { return int(m_backlog.size()); }
+    /// Room for bursts from the twin module's answers.
+    int queueCapacity() const override { return 16384; }
 
 signals:
     void brokerConnected();
@@ -81,6 +88,8 @@ private:
     void onMqtt(const QString &topic, const QByteArray &payload);
     void publish(const QString &topic, const QByteArray &payload);
     void changeSubscription(const QString &topic, bool add);
+    void deliver(const QString &group, const Message &m);
+    void drainBacklog();
 
     QSqlDatabase m_db;
     Settings m_settings;
@@ -88,6 +97,8 @@ private:
     std::unique_ptr<MqttClient> m_client;
     QStringList m_extra;
     QList<Pending> m_pending;
+    QList<QPair<QString, Message>> m_backlog; // (group, message), in MQTT order
+    QTimer m_backlogTimer;
     Counters m_counters;
     bool m_warned = false;
     bool m_everConnected = false;

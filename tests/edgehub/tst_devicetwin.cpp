@@ -127,6 +127,7 @@ private slots:
     void membershipGetAndUpdated();
     void reportsAreResentUntilConfirmed();
     void devicesSurviveARestart();
+    void aBurstLosesNothingAndKeepsOrder();
 
 private:
     void startEdge(int confirmResendMs = 60000);
@@ -598,6 +599,28 @@ void TestDeviceTwin::devicesSurviveARestart()
     startEdge();
     QVERIFY(m_twin->device(Dev).has_value());
     QCOMPARE(m_twin->device(Dev)->twins, before);
+}
+
+void TestDeviceTwin::aBurstLosesNothingAndKeepsOrder()
+{
+    startEdge();
+    addThermo();
+    const int n = 3000; // more than the twin's and the link's inboxes hold at once
+    const QString base = QStringLiteral("$hw/events/device/") + Dev;
+    for (int i = 1; i <= n; ++i)
+        QVERIFY(m_mapper->publish(base + QStringLiteral("/twin/update"),
+                                  update({{QStringLiteral("temperature"), actual(QString::number(i))}})));
+    QTRY_COMPARE_WITH_TIMEOUT(m_mapper->countOn(base + QStringLiteral("/twin/update/result")), n, 15000);
+    const QString resource = QStringLiteral("device/") + Dev + QStringLiteral("/twin/edge_updated");
+    QTRY_COMPARE_WITH_TIMEOUT(m_cloud->reportsFor(resource).size(), n, 15000);
+    int last = 0;
+    for (const Message &m : m_cloud->reportsFor(resource)) {
+        const int v = m.content().toObject().value(QStringLiteral("twin")).toObject().value(QStringLiteral("temperature"))
+                          .toObject().value(QStringLiteral("actual_version")).toObject().value(QStringLiteral("edge")).toInt();
+        QCOMPARE(v, last + 1);
+        last = v;
+    }
+    QCOMPARE(dbValue(QStringLiteral("SELECT actual FROM device_twin WHERE name = 'temperature'")), QString::number(n));
 }
 
 QTEST_GUILESS_MAIN(TestDeviceTwin)
