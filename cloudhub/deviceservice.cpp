@@ -9,8 +9,7 @@ namespace qedge::cloud {
 
 DeviceService::DeviceService(DeviceStore *store, Dispatcher *dispatcher, QObject *parent)
     : QObject(parent), m_store(store), m_dispatcher(dispatcher)
-{
-}
+{}
 
 Message DeviceService::membershipUpdate(const QList<DeviceState> &added, const QList<DeviceState> &removed)
 {

@@ -69,7 +69,8 @@ QByteArray toDoc(const DeviceState &d)
 {
     QJsonObject attrs, twins;
     for (auto it = d.attributes.cbegin(); it != d.attributes.cend(); ++it)
-        attrs.insert(it.key(), QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
+        attrs.insert(it.key(),
+                     QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
     for (auto it = d.twins.cbegin(); it != d.twins.cend(); ++it)
         twins.insert(it.key(), twinToJson(*it));
     return QJsonDocument(QJsonObject{{QStringLiteral("state"), d.state},
@@ -117,19 +118,22 @@ QJsonObject DeviceState::toApiJson() const
 {
     QJsonObject attrs, twinsJson;
     for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
-        attrs.insert(it.key(), QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
+        attrs.insert(it.key(),
+                     QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
     for (auto it = twins.cbegin(); it != twins.cend(); ++it) {
         QJsonObject t{{QStringLiteral("type"), it->type}};
         t.insert(QStringLiteral("desired"),
-                 it->hasDesired ? QJsonValue(QJsonObject{{QStringLiteral("value"), it->desired},
-                                                         {QStringLiteral("version"), it->desiredVersion},
-                                                         {QStringLiteral("timestamp"), orNull(it->desiredTime)}})
-                                : QJsonValue());
+                 it->hasDesired
+                     ? QJsonValue(QJsonObject{{QStringLiteral("value"), it->desired},
+                                              {QStringLiteral("version"), it->desiredVersion},
+                                              {QStringLiteral("timestamp"), orNull(it->desiredTime)}})
+                     : QJsonValue());
         t.insert(QStringLiteral("reported"),
-                 it->hasReported ? QJsonValue(QJsonObject{{QStringLiteral("value"), it->reported},
-                                                          {QStringLiteral("version"), it->reportedVersion},
-                                                          {QStringLiteral("timestamp"), orNull(it->reportedTime)}})
-                                 : QJsonValue());
+                 it->hasReported
+                     ? QJsonValue(QJsonObject{{QStringLiteral("value"), it->reported},
+                                              {QStringLiteral("version"), it->reportedVersion},
+                                              {QStringLiteral("timestamp"), orNull(it->reportedTime)}})
+                     : QJsonValue());
         twinsJson.insert(it.key(), t);
     }
     return {{QStringLiteral("id"), id()},
@@ -147,23 +151,25 @@ QJsonObject DeviceState::toObject() const
     for (auto it = twins.cbegin(); it != twins.cend(); ++it) {
         QJsonObject p{{QStringLiteral("name"), it.key()}};
         if (it->hasDesired)
-            p.insert(QStringLiteral("desired"),
-                     QJsonObject{{QStringLiteral("value"), it->desired},
-                                 {QStringLiteral("metadata"),
-                                  QJsonObject{{QStringLiteral("type"), it->type},
-                                              {QStringLiteral("timestamp"), it->desiredTime},
-                                              {QStringLiteral("cloudVersion"), QString::number(it->desiredVersion)},
-                                              {QStringLiteral("edgeVersion"),
-                                               QString::number(it->desiredEdgeVersion)}}}});
+            p.insert(
+                QStringLiteral("desired"),
+                QJsonObject{
+                    {QStringLiteral("value"), it->desired},
+                    {QStringLiteral("metadata"),
+                     QJsonObject{{QStringLiteral("type"), it->type},
+                                 {QStringLiteral("timestamp"), it->desiredTime},
+                                 {QStringLiteral("cloudVersion"), QString::number(it->desiredVersion)},
+                                 {QStringLiteral("edgeVersion"), QString::number(it->desiredEdgeVersion)}}}});
         properties.append(p);
     }
     QJsonObject attrs;
     for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
-        attrs.insert(it.key(), QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
+        attrs.insert(it.key(),
+                     QJsonObject{{QStringLiteral("value"), it->first}, {QStringLiteral("type"), it->second}});
     return {{QStringLiteral("kind"), QStringLiteral("Device")},
             {QStringLiteral("apiVersion"), QStringLiteral("devices.kubeedge.io/v1beta1")},
-            {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name},
-                                                     {QStringLiteral("namespace"), namespaceName}}},
+            {QStringLiteral("metadata"),
+             QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("namespace"), namespaceName}}},
             {QStringLiteral("spec"), QJsonObject{{QStringLiteral("nodeName"), node},
                                                  {QStringLiteral("properties"), properties},
                                                  {QStringLiteral("attributes"), attrs}}}};
@@ -175,14 +181,16 @@ QJsonObject DeviceState::toMembershipJson() const
     for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
         attrs.insert(it.key(), QJsonObject{{QStringLiteral("value"), it->first},
                                            {QStringLiteral("optional"), false},
-                                           {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("type"), it->second}}}});
+                                           {QStringLiteral("metadata"),
+                                            QJsonObject{{QStringLiteral("type"), it->second}}}});
     for (auto it = twins.cbegin(); it != twins.cend(); ++it) {
         QJsonObject t{{QStringLiteral("optional"), false},
                       {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("type"), it->type}}}};
         if (it->hasDesired) {
             t.insert(QStringLiteral("expected"), QJsonObject{{QStringLiteral("value"), it->desired}});
-            t.insert(QStringLiteral("expected_version"), QJsonObject{{QStringLiteral("cloud"), it->desiredVersion},
-                                                                     {QStringLiteral("edge"), it->desiredEdgeVersion}});
+            t.insert(QStringLiteral("expected_version"),
+                     QJsonObject{{QStringLiteral("cloud"), it->desiredVersion},
+                                 {QStringLiteral("edge"), it->desiredEdgeVersion}});
         }
         twinsJson.insert(it.key(), t);
     }
@@ -194,7 +202,8 @@ QJsonObject DeviceState::toMembershipJson() const
     return o;
 }
 
-DeviceStore::DeviceStore(QObject *parent) : QObject(parent) {}
+DeviceStore::DeviceStore(QObject *parent) : QObject(parent)
+{}
 
 Status DeviceStore::open(Database *db)
 {
@@ -224,9 +233,10 @@ Status DeviceStore::persist(const DeviceState &d)
 {
     if (!m_db)
         return {};
-    auto q = m_db->exec(QStringLiteral("INSERT INTO twin_devices (node, id, namespace, name, doc) VALUES (?, ?, ?, ?, ?) "
-                                       "ON CONFLICT (node, id) DO UPDATE SET doc = excluded.doc"),
-                        {d.node, d.id(), d.namespaceName, d.name, QString::fromUtf8(toDoc(d))});
+    auto q = m_db->exec(
+        QStringLiteral("INSERT INTO twin_devices (node, id, namespace, name, doc) VALUES (?, ?, ?, ?, ?) "
+                       "ON CONFLICT (node, id) DO UPDATE SET doc = excluded.doc"),
+        {d.node, d.id(), d.namespaceName, d.name, QString::fromUtf8(toDoc(d))});
     return q ? Status() : Status(q.error());
 }
 
@@ -254,7 +264,8 @@ Result<DeviceState> DeviceStore::put(const QString &node, const QString &namespa
 {
     static const QRegularExpression nameRe(QStringLiteral("^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$"));
     if (!nameRe.match(namespaceName).hasMatch() || !nameRe.match(name).hasMatch())
-        return invalid(QStringLiteral("namespace and name must be DNS labels (lower case, digits, '-', '.')"));
+        return invalid(
+            QStringLiteral("namespace and name must be DNS labels (lower case, digits, '-', '.')"));
     for (const char *field : {"desired", "types", "attributes"}) {
         const QJsonValue v = body.value(QLatin1String(field));
         if (!v.isUndefined() && !v.isNull() && !v.isObject())
@@ -273,25 +284,31 @@ Result<DeviceState> DeviceStore::put(const QString &node, const QString &namespa
     for (auto it = types.begin(); it != types.end(); ++it) {
         if (!twin::validKey(it.key()))
             return invalid(QStringLiteral("twin key \"%1\" is not allowed").arg(it.key().left(130)));
-        if (!it.value().isString() || !twin::knownType(it.value().toString()) || it.value().toString() == QLatin1String("deleted"))
-            return invalid(QStringLiteral("type of %1 must be one of string, int, integer, float, boolean").arg(it.key()));
+        if (!it.value().isString() || !twin::knownType(it.value().toString()) ||
+            it.value().toString() == QLatin1String("deleted"))
+            return invalid(QStringLiteral("type of %1 must be one of string, int, integer, float, boolean")
+                               .arg(it.key()));
     }
     for (auto it = desired.begin(); it != desired.end(); ++it) {
         if (!twin::validKey(it.key()))
-            return invalid(QStringLiteral("twin key \"%1\" is not allowed (1-128 characters of a-z A-Z 0-9 - _ . , : / @ #)")
-                               .arg(it.key().left(130)));
+            return invalid(
+                QStringLiteral(
+                    "twin key \"%1\" is not allowed (1-128 characters of a-z A-Z 0-9 - _ . , : / @ #)")
+                    .arg(it.key().left(130)));
         if (!it.value().isString())
             return invalid(QStringLiteral("desired %1 must be a string").arg(it.key()));
         if (!twin::validValue(it.value().toString()))
-            return invalid(QStringLiteral("desired %1 is not allowed (1-512 characters of a-z A-Z 0-9 - _ . , : / @ #)")
-                               .arg(it.key()));
+            return invalid(
+                QStringLiteral("desired %1 is not allowed (1-512 characters of a-z A-Z 0-9 - _ . , : / @ #)")
+                    .arg(it.key()));
         const QString type = types.value(it.key()).toString(d.twins.value(it.key()).type);
         if (Status s = twin::checkType(type, it.value().toString()); !s)
             return invalid(QStringLiteral("desired %1: %2").arg(it.key(), s.errorMessage()));
     }
     for (auto it = attributes.begin(); it != attributes.end(); ++it)
         if (!twin::validKey(it.key()) || !it.value().isString())
-            return invalid(QStringLiteral("attribute %1 must be a valid key with a string value").arg(it.key().left(130)));
+            return invalid(QStringLiteral("attribute %1 must be a valid key with a string value")
+                               .arg(it.key().left(130)));
 
     QJsonObject changed;
     for (auto it = types.begin(); it != types.end(); ++it)
@@ -334,15 +351,16 @@ Result<bool> DeviceStore::remove(const QString &node, const QString &namespaceNa
 bool DeviceStore::isDeviceUpstream(const Message &m)
 {
     QString id, suffix;
-    return m.source() == QLatin1String("twin") && parseDeviceResource(m.resource(), &id, &suffix)
-           && (suffix == QLatin1String("twin/edge_updated") || suffix == QLatin1String("state/update"));
+    return m.source() == QLatin1String("twin") && parseDeviceResource(m.resource(), &id, &suffix) &&
+           (suffix == QLatin1String("twin/edge_updated") || suffix == QLatin1String("state/update"));
 }
 
 Result<Message> DeviceStore::handleUpstream(const QString &node, const Message &m)
 {
     QString id, suffix;
     if (!parseDeviceResource(m.resource(), &id, &suffix))
-        return Error{QStringLiteral("bad_request"), QStringLiteral("not a device resource: %1").arg(m.resource())};
+        return Error{QStringLiteral("bad_request"),
+                     QStringLiteral("not a device resource: %1").arg(m.resource())};
     const int slash = id.indexOf(QLatin1Char('/'));
     const QString k = key(node, id);
     DeviceState d = m_devices.value(k);
@@ -367,7 +385,8 @@ Result<Message> DeviceStore::handleUpstream(const QString &node, const Message &
         for (auto it = twins.begin(); it != twins.end(); ++it) {
             const QJsonObject t = it.value().toObject();
             TwinState &s = d.twins[it.key()];
-            const QString type = t.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("type")).toString();
+            const QString type =
+                t.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("type")).toString();
             if (type == QLatin1String("deleted")) {
                 d.twins.remove(it.key());
                 continue;
@@ -375,13 +394,19 @@ Result<Message> DeviceStore::handleUpstream(const QString &node, const Message &
             if (!type.isEmpty())
                 s.type = type;
             const QJsonObject actual = t.value(QStringLiteral("actual")).toObject();
-            const qint64 actualEdge = t.value(QStringLiteral("actual_version")).toObject().value(QStringLiteral("edge")).toInteger();
-            if (actual.contains(QStringLiteral("value")) && (!s.hasReported || actualEdge > s.reportedVersion)) {
+            const qint64 actualEdge = t.value(QStringLiteral("actual_version"))
+                                          .toObject()
+                                          .value(QStringLiteral("edge"))
+                                          .toInteger();
+            if (actual.contains(QStringLiteral("value")) &&
+                (!s.hasReported || actualEdge > s.reportedVersion)) {
                 s.hasReported = true;
                 s.reported = actual.value(QStringLiteral("value")).toString();
                 s.reportedVersion = actualEdge;
-                s.reportedTime = isoFromMs(actual.value(QStringLiteral("metadata")).toObject()
-                                               .value(QStringLiteral("timestamp")).toString());
+                s.reportedTime = isoFromMs(actual.value(QStringLiteral("metadata"))
+                                               .toObject()
+                                               .value(QStringLiteral("timestamp"))
+                                               .toString());
                 reported.insert(it.key(), s.reported);
             }
             // The edge changed the expected value itself (§9.5): the cloud follows, and its next

@@ -29,7 +29,7 @@ struct TwinState
     QString desiredTime;
     bool hasReported = false;
     QString reported;
-    qint64 reportedVersion = 0;    ///< the edge counter of actual_version
+    qint64 reportedVersion = 0; ///< the edge counter of actual_version
     QString reportedTime;
 };
 
@@ -66,7 +66,8 @@ public:
     Status open(Database *db);
 
     QList<DeviceState> list(const QString &node) const;
-    std::optional<DeviceState> get(const QString &node, const QString &namespaceName, const QString &name) const;
+    std::optional<DeviceState> get(const QString &node, const QString &namespaceName,
+                                   const QString &name) const;
 
     /// Creates or updates a device from the admin API body {"desired": {k: v}, "types": {k: type},
     /// "attributes": {k: v}}; validated as the edge does (key/value rules, types). Each changed
@@ -86,7 +87,8 @@ public:
 signals:
     void twinReported(const QString &node, const QString &deviceId, const QJsonObject &twins);
     void twinDesired(const QString &node, const QString &deviceId, const QJsonObject &desired);
-    void deviceState(const QString &node, const QString &deviceId, const QString &state, const QString &lastOnline);
+    void deviceState(const QString &node, const QString &deviceId, const QString &state,
+                     const QString &lastOnline);
 
 private:
     Status persist(const DeviceState &d);

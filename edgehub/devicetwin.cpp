@@ -51,8 +51,7 @@ QString splitName(const QString &id)
 
 DeviceTwin::DeviceTwin(QSqlDatabase db, const Settings &settings, QObject *parent)
     : Module(edge::TwinModule, edge::TwinGroup, parent), m_db(db), m_settings(settings), m_store(db)
-{
-}
+{}
 
 Status DeviceTwin::open()
 {
@@ -101,8 +100,8 @@ std::optional<Message> DeviceTwin::fromMetaChange(const ResourceChange &change)
     if (change.resource.type != QLatin1String("device"))
         return std::nullopt;
     const bool removed = change.operation == QLatin1String("delete");
-    Message m = Message::create(edge::MetaModule, QStringLiteral("resource"), removed ? op::Delete : op::Update,
-                                change.resource.key);
+    Message m = Message::create(edge::MetaModule, QStringLiteral("resource"),
+                                removed ? op::Delete : op::Update, change.resource.key);
     m.setResourceVersion(change.resource.resourceVersion);
     if (!change.resource.value.isEmpty() && !removed)
         m.setRawContent(change.resource.value);
@@ -113,6 +112,12 @@ void DeviceTwin::handleMessage(const Message &m)
 {
     if (m.resource() == edge::ConnectionResource) {
         m_connected = m.contentText() == edge::CloudConnected;
+        if (m_connected && !m_resynced) {
+            // Reports sent but not confirmed before a restart are gone from memory; the hub keeps
+            // only newer versions, so reporting everything once after a start is harmless.
+            m_resynced = true;
+            resyncAll();
+        }
         if (m_connected)
             QTimer::singleShot(0, this, &DeviceTwin::resendUnconfirmed);
         return;
@@ -137,11 +142,13 @@ void DeviceTwin::handleMessage(const Message &m)
         onDeviceObject(m);
         return;
     }
-    if (resource.contains(QLatin1String("membership/detail")) || resource.contains(QLatin1String("membership"))) {
+    if (resource.contains(QLatin1String("membership/detail")) ||
+        resource.contains(QLatin1String("membership"))) {
         onMembership(objectContent(m));
         return;
     }
-    if (resource.startsWith(QLatin1String("device/")) && resource.endsWith(QLatin1String("/twin/cloud_updated"))) {
+    if (resource.startsWith(QLatin1String("device/")) &&
+        resource.endsWith(QLatin1String("/twin/cloud_updated"))) {
         const QString id = resource.mid(7, resource.size() - 7 - int(qstrlen("/twin/cloud_updated")));
         onCloudTwin(id, objectContent(m));
         return;
@@ -169,11 +176,12 @@ void DeviceTwin::onMqtt(const QString &topic, const QString &payload)
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
     if (!doc.isObject()) {
-        publish(resultTopic, twin::errorPayload({}, twin::BadRequest,
-                                                err.error != QJsonParseError::NoError
-                                                    ? QStringLiteral("payload is not JSON: %1").arg(err.errorString())
-                                                    : QStringLiteral("payload is not a JSON object"),
-                                                now()));
+        publish(resultTopic,
+                twin::errorPayload({}, twin::BadRequest,
+                                   err.error != QJsonParseError::NoError
+                                       ? QStringLiteral("payload is not JSON: %1").arg(err.errorString())
+                                       : QStringLiteral("payload is not a JSON object"),
+                                   now()));
         return;
     }
     const QJsonObject req = doc.object();
@@ -201,21 +209,23 @@ void DeviceTwin::twinUpdate(const QString &id, const QJsonObject &req)
     const QString resultTopic = twin::deviceTopic(id, QStringLiteral("twin/update/result"));
     auto it = m_devices.find(id);
     if (it == m_devices.end()) {
-        publish(resultTopic, twin::errorPayload(eventId, twin::NotFound,
-                                                QStringLiteral("device %1 is not a member of this node").arg(id),
-                                                now()));
+        publish(resultTopic,
+                twin::errorPayload(eventId, twin::NotFound,
+                                   QStringLiteral("device %1 is not a member of this node").arg(id), now()));
         return;
     }
     const QJsonValue twins = req.value(QStringLiteral("twin"));
     if (!twins.isObject()) {
-        publish(resultTopic, twin::errorPayload(eventId, twin::BadRequest,
-                                                QStringLiteral("twin must be an object of key: twin"), now()));
+        publish(resultTopic,
+                twin::errorPayload(eventId, twin::BadRequest,
+                                   QStringLiteral("twin must be an object of key: twin"), now()));
         return;
     }
     twin::Device next = *it;
     auto outcome = twin::applyTwins(next, twins.toObject(), twin::Origin::Mapper, now());
     if (!outcome) {
-        publish(resultTopic, twin::errorPayload(eventId, outcome.error().code.toInt(), outcome.errorMessage(), now()));
+        publish(resultTopic,
+                twin::errorPayload(eventId, outcome.error().code.toInt(), outcome.errorMessage(), now()));
         return;
     }
     if (!outcome->changed.isEmpty() && !store(next)) {
@@ -243,8 +253,9 @@ void DeviceTwin::twinGet(const QString &id, const QJsonObject &req)
     const QString topic = twin::deviceTopic(id, QStringLiteral("twin/get/result"));
     auto it = m_devices.constFind(id);
     if (it == m_devices.cend()) {
-        publish(topic, twin::errorPayload(eventId, twin::NotFound,
-                                          QStringLiteral("device %1 is not a member of this node").arg(id), now()));
+        publish(topic,
+                twin::errorPayload(eventId, twin::NotFound,
+                                   QStringLiteral("device %1 is not a member of this node").arg(id), now()));
         return;
     }
     QJsonObject result = base(eventId);
@@ -258,17 +269,19 @@ void DeviceTwin::stateUpdate(const QString &id, const QJsonObject &req)
     const QString topic = twin::deviceTopic(id, QStringLiteral("state/update/result"));
     auto it = m_devices.find(id);
     if (it == m_devices.end()) {
-        publish(topic, twin::errorPayload(eventId, twin::NotFound,
-                                          QStringLiteral("device %1 is not a member of this node").arg(id), now()));
+        publish(topic,
+                twin::errorPayload(eventId, twin::NotFound,
+                                   QStringLiteral("device %1 is not a member of this node").arg(id), now()));
         return;
     }
     const QString state = req.value(QStringLiteral("state")).toString();
     if (!twin::validState(state)) {
-        publish(topic, twin::errorPayload(eventId, twin::BadRequest,
-                                          QStringLiteral("state \"%1\" is not one of online, offline, ok, unknown, "
-                                                         "unhealthy")
-                                              .arg(state.left(64)),
-                                          now()));
+        publish(topic,
+                twin::errorPayload(eventId, twin::BadRequest,
+                                   QStringLiteral("state \"%1\" is not one of online, offline, ok, unknown, "
+                                                  "unhealthy")
+                                       .arg(state.left(64)),
+                                   now()));
         return;
     }
     twin::Device next = *it;
@@ -315,7 +328,8 @@ bool DeviceTwin::applyFromCloud(twin::Device &d, const QJsonObject &twins, const
         QJsonObject current;
         for (const QString &k : std::as_const(outcome->rejected))
             current.insert(k, d.twins.value(k));
-        qCInfo(lcEdgeTwin).noquote() << "version conflict on" << d.id << outcome->rejected.join(QLatin1Char(','))
+        qCInfo(lcEdgeTwin).noquote() << "version conflict on" << d.id
+                                     << outcome->rejected.join(QLatin1Char(','))
                                      << "- the edge's values are reported back";
         reportTwin(d.id, current);
     }
@@ -388,8 +402,11 @@ void DeviceTwin::onDeviceObject(const Message &m)
     }
     const QJsonObject object = m.content().toObject();
     const QJsonObject spec = object.value(QStringLiteral("spec")).toObject();
-    const qint64 rv = object.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("resourceVersion"))
-                          .toString(m.resourceVersion()).toLongLong();
+    const qint64 rv = object.value(QStringLiteral("metadata"))
+                          .toObject()
+                          .value(QStringLiteral("resourceVersion"))
+                          .toString(m.resourceVersion())
+                          .toLongLong();
     twin::Device d = m_devices.value(id);
     const bool isNew = d.id.isEmpty();
     d.id = id;
@@ -403,11 +420,13 @@ void DeviceTwin::onDeviceObject(const Message &m)
         QJsonObject mapped;
         for (auto it = attrs.begin(); it != attrs.end(); ++it) {
             const QJsonObject a = it.value().toObject();
-            mapped.insert(it.key(), QJsonObject{{QStringLiteral("value"), a.value(QStringLiteral("value")).toString()},
-                                                {QStringLiteral("metadata"),
-                                                 QJsonObject{{QStringLiteral("type"),
-                                                              a.value(QStringLiteral("type")).toString(
-                                                                  QStringLiteral("string"))}}}});
+            mapped.insert(
+                it.key(),
+                QJsonObject{
+                    {QStringLiteral("value"), a.value(QStringLiteral("value")).toString()},
+                    {QStringLiteral("metadata"),
+                     QJsonObject{{QStringLiteral("type"),
+                                  a.value(QStringLiteral("type")).toString(QStringLiteral("string"))}}}});
         }
         d.attributes = mapped;
     }
@@ -422,12 +441,16 @@ void DeviceTwin::onDeviceObject(const Message &m)
         const QJsonObject meta = desired.value(QStringLiteral("metadata")).toObject();
         const qint64 cloudVersion = meta.value(QStringLiteral("cloudVersion")).toString().toLongLong();
         const qint64 edgeVersion = meta.value(QStringLiteral("edgeVersion")).toString().toLongLong();
-        twins.insert(key, QJsonObject{
-            {QStringLiteral("expected"), QJsonObject{{QStringLiteral("value"), desired.value(QStringLiteral("value"))}}},
-            {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("type"),
-                                                      meta.value(QStringLiteral("type")).toString(QStringLiteral("string"))}}},
-            {QStringLiteral("expected_version"), QJsonObject{{QStringLiteral("cloud"), cloudVersion > 0 ? cloudVersion : rv},
-                                                             {QStringLiteral("edge"), edgeVersion}}}});
+        twins.insert(
+            key, QJsonObject{
+                     {QStringLiteral("expected"),
+                      QJsonObject{{QStringLiteral("value"), desired.value(QStringLiteral("value"))}}},
+                     {QStringLiteral("metadata"),
+                      QJsonObject{{QStringLiteral("type"),
+                                   meta.value(QStringLiteral("type")).toString(QStringLiteral("string"))}}},
+                     {QStringLiteral("expected_version"),
+                      QJsonObject{{QStringLiteral("cloud"), cloudVersion > 0 ? cloudVersion : rv},
+                                  {QStringLiteral("edge"), edgeVersion}}}});
     }
     applyFromCloud(d, twins, m.id());
     if (!store(d))
@@ -451,8 +474,8 @@ void DeviceTwin::onCloudTwin(const QString &id, const QJsonObject &content)
     }
     twin::Device d = *it;
     if (applyFromCloud(d, content.value(QStringLiteral("twin")).toObject(),
-                       content.value(QStringLiteral("event_id")).toString())
-        && store(d)) {
+                       content.value(QStringLiteral("event_id")).toString()) &&
+        store(d)) {
         *it = d;
         emit deviceChanged(id);
     }
@@ -509,6 +532,25 @@ void DeviceTwin::reportTwin(const QString &id, const QJsonObject &twins)
     reportToCloud(up);
 }
 
+void DeviceTwin::resyncAll()
+{
+    for (const twin::Device &d : std::as_const(m_devices)) {
+        QJsonObject reported;
+        const QJsonObject live = d.liveTwins();
+        for (auto it = live.begin(); it != live.end(); ++it)
+            if (it.value().toObject().contains(QStringLiteral("actual")) ||
+                it.value()
+                        .toObject()
+                        .value(QStringLiteral("expected_version"))
+                        .toObject()
+                        .value(QStringLiteral("edge"))
+                        .toInteger() > 0)
+                reported.insert(it.key(), it.value());
+        if (!reported.isEmpty())
+            reportTwin(d.id, reported);
+    }
+}
+
 void DeviceTwin::reportToCloud(Message m)
 {
     // In order behind earlier reports the link had no room for (the hub keeps the newest version).
@@ -561,31 +603,40 @@ QJsonObject DeviceTwin::apiJson(const twin::Device &d)
     QJsonObject attrs;
     for (auto it = d.attributes.begin(); it != d.attributes.end(); ++it) {
         const QJsonObject a = it.value().toObject();
-        attrs.insert(it.key(), QJsonObject{{QStringLiteral("value"), a.value(QStringLiteral("value"))},
-                                           {QStringLiteral("type"), a.value(QStringLiteral("metadata")).toObject()
-                                                                         .value(QStringLiteral("type"))
-                                                                         .toString(QStringLiteral("string"))}});
+        attrs.insert(it.key(),
+                     QJsonObject{{QStringLiteral("value"), a.value(QStringLiteral("value"))},
+                                 {QStringLiteral("type"), a.value(QStringLiteral("metadata"))
+                                                              .toObject()
+                                                              .value(QStringLiteral("type"))
+                                                              .toString(QStringLiteral("string"))}});
     }
     QJsonObject twins;
     const QJsonObject live = d.liveTwins();
     for (auto it = live.begin(); it != live.end(); ++it) {
         const QJsonObject t = it.value().toObject();
-        QJsonObject out{{QStringLiteral("type"), t.value(QStringLiteral("metadata")).toObject()
-                                                     .value(QStringLiteral("type")).toString(QStringLiteral("string"))}};
+        QJsonObject out{{QStringLiteral("type"), t.value(QStringLiteral("metadata"))
+                                                     .toObject()
+                                                     .value(QStringLiteral("type"))
+                                                     .toString(QStringLiteral("string"))}};
         auto side = [&](const char *part, const char *version, const char *name, const char *counter) {
             const QJsonObject p = t.value(QLatin1String(part)).toObject();
             if (!p.contains(QStringLiteral("value")))
                 return;
-            const qint64 ms = p.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("timestamp"))
-                                  .toString().toLongLong();
-            out.insert(QLatin1String(name),
-                       QJsonObject{{QStringLiteral("value"), p.value(QStringLiteral("value"))},
-                                   {QStringLiteral("version"),
-                                    t.value(QLatin1String(version)).toObject().value(QLatin1String(counter)).toInteger()},
-                                   {QStringLiteral("timestamp"),
-                                    ms > 0 ? QJsonValue(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)
-                                                            .toString(Qt::ISODateWithMs))
-                                           : QJsonValue()}});
+            const qint64 ms = p.value(QStringLiteral("metadata"))
+                                  .toObject()
+                                  .value(QStringLiteral("timestamp"))
+                                  .toString()
+                                  .toLongLong();
+            out.insert(
+                QLatin1String(name),
+                QJsonObject{
+                    {QStringLiteral("value"), p.value(QStringLiteral("value"))},
+                    {QStringLiteral("version"),
+                     t.value(QLatin1String(version)).toObject().value(QLatin1String(counter)).toInteger()},
+                    {QStringLiteral("timestamp"),
+                     ms > 0
+                         ? QJsonValue(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs))
+                         : QJsonValue()}});
         };
         side("expected", "expected_version", "desired", "cloud");
         side("actual", "actual_version", "reported", "edge");

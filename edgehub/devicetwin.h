@@ -86,6 +86,7 @@ private:
     void reportToCloud(Message m);
     void resendUnconfirmed();
     void retryUnsent();
+    void resyncAll();
 
     QSqlDatabase m_db;
     Settings m_settings;
@@ -96,6 +97,7 @@ private:
     QTimer m_resendTimer;
     QTimer m_retryTimer; // reports the link's inbox had no room for
     bool m_connected = false;
+    bool m_resynced = false;
 };
 
 } // namespace qedge

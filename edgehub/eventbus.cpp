@@ -19,8 +19,8 @@ const int StartupGraceMs = 3000;
 
 bool isTwinTopic(const QString &topic)
 {
-    return topic.startsWith(QLatin1String("$hw/events/device/"))
-           || topic.startsWith(QLatin1String("$hw/events/node/"));
+    return topic.startsWith(QLatin1String("$hw/events/device/")) ||
+           topic.startsWith(QLatin1String("$hw/events/node/"));
 }
 } // namespace
 
@@ -34,12 +34,10 @@ EventBus::~EventBus() = default;
 
 QStringList EventBus::defaultTopics()
 {
-    return {QStringLiteral("$hw/events/upload/#"),
-            QStringLiteral("$hw/events/device/+/+/state/update"),
-            QStringLiteral("$hw/events/device/+/+/twin/+"),
-            QStringLiteral("$hw/events/node/+/membership/get"),
-            QStringLiteral("SYS/dis/upload_records"),
-            QStringLiteral("+/user/#")};
+    return {
+        QStringLiteral("$hw/events/upload/#"),          QStringLiteral("$hw/events/device/+/+/state/update"),
+        QStringLiteral("$hw/events/device/+/+/twin/+"), QStringLiteral("$hw/events/node/+/membership/get"),
+        QStringLiteral("SYS/dis/upload_records"),       QStringLiteral("+/user/#")};
 }
 
 QString EventBus::topicResource(const QString &topic)
@@ -49,9 +47,8 @@ QString EventBus::topicResource(const QString &topic)
 
 QString EventBus::topicFromResource(const QString &resource)
 {
-    auto decoded = QByteArray::fromBase64Encoding(resource.toLatin1(),
-                                                  QByteArray::Base64UrlEncoding
-                                                      | QByteArray::AbortOnBase64DecodingErrors);
+    auto decoded = QByteArray::fromBase64Encoding(
+        resource.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     return decoded ? QString::fromUtf8(*decoded) : QString();
 }
 
@@ -66,15 +63,16 @@ Status EventBus::open()
     m_mqtt.certFile = m_settings.certFile;
     m_mqtt.keyFile = m_settings.keyFile;
     m_mqtt.clientId = m_settings.clientId.isEmpty()
-                          ? QStringLiteral("qedge-eventbus-") + (m_settings.nodeId.isEmpty()
-                                                                     ? QStringLiteral("edge")
-                                                                     : m_settings.nodeId)
+                          ? QStringLiteral("qedge-eventbus-") +
+                                (m_settings.nodeId.isEmpty() ? QStringLiteral("edge") : m_settings.nodeId)
                           : m_settings.clientId;
     m_mqtt.cleanSession = m_settings.cleanSession;
     m_mqtt.reconnectMinSeconds = m_settings.reconnectMinSeconds;
     m_mqtt.reconnectMaxSeconds = m_settings.reconnectMaxSeconds;
 
-    if (Status s = execSql(m_db, QStringLiteral("CREATE TABLE IF NOT EXISTS sub_topics (topic TEXT PRIMARY KEY)")); !s)
+    if (Status s =
+            execSql(m_db, QStringLiteral("CREATE TABLE IF NOT EXISTS sub_topics (topic TEXT PRIMARY KEY)"));
+        !s)
         return s;
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("SELECT topic FROM sub_topics ORDER BY topic")))
@@ -104,9 +102,9 @@ void EventBus::start()
     QTimer::singleShot(StartupGraceMs, this, [this] {
         if (!m_everConnected && !m_warned) {
             m_warned = true;
-            qCWarning(lcEdgeMqtt).noquote()
-                << "MQTT broker" << m_client->serverText()
-                << "is not reachable; devices cannot talk to this edge until it is (retrying in the background)";
+            qCWarning(lcEdgeMqtt).noquote() << "MQTT broker" << m_client->serverText()
+                                            << "is not reachable; devices cannot talk to this edge until it "
+                                               "is (retrying in the background)";
         }
     });
 }
@@ -141,8 +139,9 @@ void EventBus::onLost(const QString &reason)
 {
     if (!m_warned && m_everConnected) {
         m_warned = true;
-        qCWarning(lcEdgeMqtt).noquote() << QStringLiteral("lost the MQTT broker %1 (%2); reconnecting in the background")
-                                               .arg(m_client->serverText(), reason);
+        qCWarning(lcEdgeMqtt).noquote()
+            << QStringLiteral("lost the MQTT broker %1 (%2); reconnecting in the background")
+                   .arg(m_client->serverText(), reason);
     } else {
         qCDebug(lcEdgeMqtt).noquote() << "MQTT connect attempt failed:" << reason;
     }
@@ -174,7 +173,8 @@ void EventBus::deliver(const QString &group, const Message &m)
     if (int(m_backlog.size()) >= m_settings.maxBacklog) {
         m_backlog.removeFirst();
         if (m_counters.backlogDropped++ == 0)
-            qCWarning(lcEdgeMqtt) << "MQTT messages arrive faster than the edge takes them; dropping the oldest";
+            qCWarning(lcEdgeMqtt)
+                << "MQTT messages arrive faster than the edge takes them; dropping the oldest";
     }
     m_backlog.append({group, m});
     if (!m_backlogTimer.isActive())

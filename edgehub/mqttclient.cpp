@@ -37,21 +37,20 @@ Status MqttClient::parseServerUrl(const QString &url, Settings &s)
 {
     const QUrl u(url, QUrl::StrictMode);
     const QString scheme = u.scheme().toLower();
-    const bool tls = scheme == QLatin1String("ssl") || scheme == QLatin1String("mqtts")
-                     || scheme == QLatin1String("tls");
-    if (!u.isValid() || u.host().isEmpty()
-        || !(tls || scheme == QLatin1String("tcp") || scheme == QLatin1String("mqtt")))
-        return Status::failure(QStringLiteral("mqtt.url"),
-                               QStringLiteral("MQTT server \"%1\" is not tcp://HOST[:PORT] or ssl://HOST[:PORT]")
-                                   .arg(url));
+    const bool tls =
+        scheme == QLatin1String("ssl") || scheme == QLatin1String("mqtts") || scheme == QLatin1String("tls");
+    if (!u.isValid() || u.host().isEmpty() ||
+        !(tls || scheme == QLatin1String("tcp") || scheme == QLatin1String("mqtt")))
+        return Status::failure(
+            QStringLiteral("mqtt.url"),
+            QStringLiteral("MQTT server \"%1\" is not tcp://HOST[:PORT] or ssl://HOST[:PORT]").arg(url));
     s.host = u.host();
     s.tls = tls;
     s.port = u.port(tls ? 8883 : 1883);
     return {};
 }
 
-MqttClient::MqttClient(const Settings &settings, QObject *parent)
-    : QObject(parent), m_settings(settings)
+MqttClient::MqttClient(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings)
 {
     initLibraryOnce();
     m_supervisor.setInterval(1000);
@@ -128,14 +127,16 @@ Status MqttClient::createClient()
     const QByteArray host = m_settings.host.toUtf8();
     // libmosquitto's loop only reconnects a client that once got as far as a socket; when the
     // first connect fails at once (nothing listens), start over later with a fresh client.
-    if (int rc = mosquitto_connect_async(m_mosq, host.constData(), m_settings.port, m_settings.keepaliveSeconds);
+    if (int rc =
+            mosquitto_connect_async(m_mosq, host.constData(), m_settings.port, m_settings.keepaliveSeconds);
         rc != MOSQ_ERR_SUCCESS) {
         const QString reason = describe(rc);
         destroyClient();
-        const int delayS = qMin(m_settings.reconnectMaxSeconds,
-                                m_settings.reconnectMinSeconds << qMin(m_attempts++, 10));
+        const int delayS =
+            qMin(m_settings.reconnectMaxSeconds, m_settings.reconnectMinSeconds << qMin(m_attempts++, 10));
         m_retry.start(qMax(1, delayS) * 1000);
-        QMetaObject::invokeMethod(this, [this, reason] { setConnected(false, reason); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, reason] { setConnected(false, reason); }, Qt::QueuedConnection);
         return {};
     }
     m_attempts = 0;
@@ -204,14 +205,16 @@ void MqttClient::onConnect(struct mosquitto *, void *self, int rc)
 {
     auto *c = static_cast<MqttClient *>(self);
     const QString reason = rc == 0 ? QString() : QString::fromUtf8(mosquitto_connack_string(rc));
-    QMetaObject::invokeMethod(c, [c, rc, reason] { c->setConnected(rc == 0, reason); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        c, [c, rc, reason] { c->setConnected(rc == 0, reason); }, Qt::QueuedConnection);
 }
 
 void MqttClient::onDisconnect(struct mosquitto *, void *self, int rc)
 {
     auto *c = static_cast<MqttClient *>(self);
     const QString reason = rc == 0 ? QStringLiteral("disconnected") : describe(rc);
-    QMetaObject::invokeMethod(c, [c, reason] { c->setConnected(false, reason); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        c, [c, reason] { c->setConnected(false, reason); }, Qt::QueuedConnection);
 }
 
 void MqttClient::onMessage(struct mosquitto *, void *self, const ::mosquitto_message *msg)
@@ -219,10 +222,13 @@ void MqttClient::onMessage(struct mosquitto *, void *self, const ::mosquitto_mes
     auto *c = static_cast<MqttClient *>(self);
     const QString topic = QString::fromUtf8(msg->topic);
     const QByteArray payload(static_cast<const char *>(msg->payload), msg->payloadlen);
-    QMetaObject::invokeMethod(c, [c, topic, payload] {
-        if (c->m_started)
-            emit c->messageReceived(topic, payload);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        c,
+        [c, topic, payload] {
+            if (c->m_started)
+                emit c->messageReceived(topic, payload);
+        },
+        Qt::QueuedConnection);
 }
 
 Status MqttClient::subscribe(const QString &filter, int qos)
@@ -248,12 +254,14 @@ Status MqttClient::unsubscribe(const QString &filter)
 Status MqttClient::publish(const QString &topic, const QByteArray &payload, int qos, bool retain)
 {
     if (!m_mosq || !m_connected)
-        return Status::failure(QStringLiteral("mqtt.offline"), QStringLiteral("not connected to the MQTT broker"));
+        return Status::failure(QStringLiteral("mqtt.offline"),
+                               QStringLiteral("not connected to the MQTT broker"));
     const QByteArray t = topic.toUtf8();
     int rc = mosquitto_publish(m_mosq, nullptr, t.constData(), int(payload.size()), payload.constData(), qos,
                                retain);
     if (rc == MOSQ_ERR_NO_CONN)
-        return Status::failure(QStringLiteral("mqtt.offline"), QStringLiteral("not connected to the MQTT broker"));
+        return Status::failure(QStringLiteral("mqtt.offline"),
+                               QStringLiteral("not connected to the MQTT broker"));
     if (rc != MOSQ_ERR_SUCCESS)
         return failure(QStringLiteral("publish to %1").arg(topic), rc);
     return {};

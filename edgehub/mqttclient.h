@@ -33,14 +33,14 @@ public:
     {
         QString host = QStringLiteral("127.0.0.1");
         int port = 1883;
-        bool tls = false;              ///< ssl:// URLs turn it on
+        bool tls = false; ///< ssl:// URLs turn it on
         QString caFile, certFile, keyFile;
         QString username, password;
-        QString clientId;              ///< empty: a random one (then cleanSession must be true)
+        QString clientId; ///< empty: a random one (then cleanSession must be true)
         bool cleanSession = true;
         int keepaliveSeconds = 30;
-        int reconnectMinSeconds = 1;   ///< exponential backoff between reconnect attempts...
-        int reconnectMaxSeconds = 30;  ///< ...capped here
+        int reconnectMinSeconds = 1;  ///< exponential backoff between reconnect attempts...
+        int reconnectMaxSeconds = 30; ///< ...capped here
     };
 
     /// Parses tcp://host[:port], mqtt://, ssl:// or mqtts:// (default ports 1883 / 8883) into s.

@@ -41,10 +41,7 @@ struct Version
         const QJsonObject o = v.toObject();
         return {o.value(QLatin1String("cloud")).toInteger(), o.value(QLatin1String("edge")).toInteger()};
     }
-    QJsonObject toJson() const
-    {
-        return {{QLatin1String("cloud"), cloud}, {QLatin1String("edge"), edge}};
-    }
+    QJsonObject toJson() const { return {{QLatin1String("cloud"), cloud}, {QLatin1String("edge"), edge}}; }
 };
 
 /// One key of a request, validated.
@@ -61,8 +58,8 @@ struct Planned
 };
 
 /// Reads {value: "..."} of expected/actual; false (with the error) when it is malformed.
-bool readValue(const QJsonObject &twin, QLatin1String part, const QString &key, const QString &type, bool *has,
-               QString *value, Error *error)
+bool readValue(const QJsonObject &twin, QLatin1String part, const QString &key, const QString &type,
+               bool *has, QString *value, Error *error)
 {
     const QJsonValue v = twin.value(part);
     if (v.isUndefined() || v.isNull())
@@ -119,7 +116,8 @@ Status checkType(const QString &type, const QString &value)
     else if (type == QLatin1String("boolean"))
         ok = value == QLatin1String("true") || value == QLatin1String("false");
     else
-        return Status::failure(QStringLiteral("type"), QStringLiteral("value type \"%1\" is not allowed").arg(type));
+        return Status::failure(QStringLiteral("type"),
+                               QStringLiteral("value type \"%1\" is not allowed").arg(type));
     if (!ok)
         return Status::failure(QStringLiteral("type"),
                                QStringLiteral("value \"%1\" is not a valid %2").arg(value, type));
@@ -128,15 +126,17 @@ Status checkType(const QString &type, const QString &value)
 
 bool knownType(const QString &type)
 {
-    static const QStringList types = {QStringLiteral("string"), QStringLiteral("int"), QStringLiteral("integer"),
-                                      QStringLiteral("float"), QStringLiteral("boolean"), QStringLiteral("deleted")};
+    static const QStringList types = {QStringLiteral("string"),  QStringLiteral("int"),
+                                      QStringLiteral("integer"), QStringLiteral("float"),
+                                      QStringLiteral("boolean"), QStringLiteral("deleted")};
     return types.contains(type);
 }
 
 bool validState(const QString &state)
 {
-    static const QStringList states = {QStringLiteral("online"), QStringLiteral("offline"), QStringLiteral("ok"),
-                                       QStringLiteral("unknown"), QStringLiteral("unhealthy")};
+    static const QStringList states = {QStringLiteral("online"), QStringLiteral("offline"),
+                                       QStringLiteral("ok"), QStringLiteral("unknown"),
+                                       QStringLiteral("unhealthy")};
     return states.contains(state);
 }
 
@@ -210,18 +210,20 @@ Result<TwinOutcome> applyTwins(Device &device, const QJsonObject &twins, Origin 
         if (!requestedType.isUndefined() && !requestedType.isString())
             return fail(BadRequest, QStringLiteral("twin %1: metadata.type must be a string").arg(p.key));
         p.setType = requestedType.isString();
-        p.type = p.setType ? requestedType.toString()
-                           : (current.isEmpty() || isDeleted(current) ? QStringLiteral("string") : typeOf(current));
+        p.type = p.setType
+                     ? requestedType.toString()
+                     : (current.isEmpty() || isDeleted(current) ? QStringLiteral("string") : typeOf(current));
         if (p.type == Deleted) {
             p.remove = true;
             plan.push_back(p);
             continue;
         }
         if (!knownType(p.type))
-            return fail(BadRequest, QStringLiteral("twin %1: value type \"%2\" is not allowed").arg(p.key, p.type));
+            return fail(BadRequest,
+                        QStringLiteral("twin %1: value type \"%2\" is not allowed").arg(p.key, p.type));
         Error e;
-        if (!readValue(r, Expected, p.key, p.type, &p.hasExpected, &p.expected, &e)
-            || !readValue(r, Actual, p.key, p.type, &p.hasActual, &p.actual, &e))
+        if (!readValue(r, Expected, p.key, p.type, &p.hasExpected, &p.expected, &e) ||
+            !readValue(r, Actual, p.key, p.type, &p.hasActual, &p.actual, &e))
             return e;
         const QJsonValue opt = r.value(QLatin1String("optional"));
         if (!opt.isUndefined() && !opt.isNull() && !opt.isBool())
@@ -279,7 +281,8 @@ Result<TwinOutcome> applyTwins(Device &device, const QJsonObject &twins, Origin 
                 next.remove(Actual);
                 changed = true;
             }
-            auto setPart = [&](bool has, const QString &value, QLatin1String part, QLatin1String versionField) {
+            auto setPart = [&](bool has, const QString &value, QLatin1String part,
+                               QLatin1String versionField) {
                 if (!has)
                     return false;
                 if (exists && next.value(part).toObject().value(Value) == QJsonValue(value))
@@ -317,9 +320,9 @@ Result<TwinOutcome> applyTwins(Device &device, const QJsonObject &twins, Origin 
             out.result.insert(p.key, next);
         if (changed) {
             out.changed.insert(p.key, next);
-            out.document.insert(p.key, QJsonObject{{QLatin1String("last"), exists ? QJsonValue(last) : QJsonValue()},
-                                                   {QLatin1String("current"),
-                                                    p.remove ? QJsonValue() : QJsonValue(next)}});
+            out.document.insert(
+                p.key, QJsonObject{{QLatin1String("last"), exists ? QJsonValue(last) : QJsonValue()},
+                                   {QLatin1String("current"), p.remove ? QJsonValue() : QJsonValue(next)}});
         }
     }
     return out;
@@ -344,8 +347,8 @@ Topic parseTopic(const QString &topic)
             t.kind = Topic::StateUpdate;
         return t;
     }
-    if (parts[2] == QLatin1String("node") && parts.size() == 6 && parts[4] == QLatin1String("membership")
-        && parts[5] == QLatin1String("get") && !parts[3].isEmpty()) {
+    if (parts[2] == QLatin1String("node") && parts.size() == 6 && parts[4] == QLatin1String("membership") &&
+        parts[5] == QLatin1String("get") && !parts[3].isEmpty()) {
         t.kind = Topic::MembershipGet;
         t.node = parts[3];
     }

@@ -62,7 +62,10 @@ bool validState(const QString &state);
 /// Applies `twins` (key -> MsgTwin) to `device` or changes nothing and returns the error.
 /// Everything is validated before anything changes. nowMs stamps value metadata.
 Result<TwinOutcome> applyTwins(Device &device, const QJsonObject &twins, Origin origin, qint64 nowMs);
-inline TwinError toTwinError(const Error &e) { return {e.code.toInt(), e.message}; }
+inline TwinError toTwinError(const Error &e)
+{
+    return {e.code.toInt(), e.message};
+}
 
 /// A parsed MQTT topic of the twin (v1.16 form, §9.3).
 struct Topic

@@ -36,23 +36,24 @@ QVariant nullable(const QString &s)
 }
 } // namespace
 
-TwinStore::TwinStore(QSqlDatabase db) : m_db(std::move(db)) {}
+TwinStore::TwinStore(QSqlDatabase db) : m_db(std::move(db))
+{}
 
 Status TwinStore::open()
 {
-    for (const char *sql : {
-             "CREATE TABLE IF NOT EXISTS device (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64), "
-             "description VARCHAR(256), state VARCHAR(64), last_online VARCHAR(64))",
-             "CREATE TABLE IF NOT EXISTS device_attr (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-             "deviceid VARCHAR(64), name VARCHAR(128), description VARCHAR(256), value VARCHAR(512), "
-             "optional BOOLEAN, attr_type VARCHAR(32), metadata VARCHAR(1024))",
-             "CREATE TABLE IF NOT EXISTS device_twin (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-             "deviceid VARCHAR(64), name VARCHAR(128), description VARCHAR(256), expected VARCHAR(512), "
-             "actual VARCHAR(512), expected_meta VARCHAR(1024), actual_meta VARCHAR(1024), "
-             "expected_version VARCHAR(1024), actual_version VARCHAR(1024), optional BOOLEAN, "
-             "attr_type VARCHAR(32), metadata VARCHAR(1024))",
-             "CREATE INDEX IF NOT EXISTS device_attr_deviceid ON device_attr (deviceid)",
-             "CREATE INDEX IF NOT EXISTS device_twin_deviceid ON device_twin (deviceid)"}) {
+    for (const char *sql :
+         {"CREATE TABLE IF NOT EXISTS device (id VARCHAR(64) PRIMARY KEY, name VARCHAR(64), "
+          "description VARCHAR(256), state VARCHAR(64), last_online VARCHAR(64))",
+          "CREATE TABLE IF NOT EXISTS device_attr (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "deviceid VARCHAR(64), name VARCHAR(128), description VARCHAR(256), value VARCHAR(512), "
+          "optional BOOLEAN, attr_type VARCHAR(32), metadata VARCHAR(1024))",
+          "CREATE TABLE IF NOT EXISTS device_twin (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+          "deviceid VARCHAR(64), name VARCHAR(128), description VARCHAR(256), expected VARCHAR(512), "
+          "actual VARCHAR(512), expected_meta VARCHAR(1024), actual_meta VARCHAR(1024), "
+          "expected_version VARCHAR(1024), actual_version VARCHAR(1024), optional BOOLEAN, "
+          "attr_type VARCHAR(32), metadata VARCHAR(1024))",
+          "CREATE INDEX IF NOT EXISTS device_attr_deviceid ON device_attr (deviceid)",
+          "CREATE INDEX IF NOT EXISTS device_twin_deviceid ON device_twin (deviceid)"}) {
         if (Status s = execSql(m_db, QString::fromLatin1(sql)); !s)
             return s;
     }
@@ -76,7 +77,8 @@ Result<QList<twin::Device>> TwinStore::loadAll() const
         index.insert(d.id, int(devices.size()));
         devices.append(d);
     }
-    if (!q.exec(QStringLiteral("SELECT deviceid, name, value, optional, attr_type, metadata FROM device_attr")))
+    if (!q.exec(
+            QStringLiteral("SELECT deviceid, name, value, optional, attr_type, metadata FROM device_attr")))
         return queryError(q).error();
     while (q.next()) {
         const int i = index.value(q.value(0).toString(), -1);
@@ -92,8 +94,9 @@ Result<QList<twin::Device>> TwinStore::loadAll() const
             attr.insert(QStringLiteral("metadata"), meta);
         devices[i].attributes.insert(q.value(1).toString(), attr);
     }
-    if (!q.exec(QStringLiteral("SELECT deviceid, name, expected, actual, expected_meta, actual_meta, "
-                               "expected_version, actual_version, optional, attr_type, metadata FROM device_twin")))
+    if (!q.exec(QStringLiteral(
+            "SELECT deviceid, name, expected, actual, expected_meta, actual_meta, "
+            "expected_version, actual_version, optional, attr_type, metadata FROM device_twin")))
         return queryError(q).error();
     while (q.next()) {
         const int i = index.value(q.value(0).toString(), -1);
@@ -148,9 +151,10 @@ Status TwinStore::save(const twin::Device &device)
 Status TwinStore::writeRows(const twin::Device &d)
 {
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("INSERT INTO device (id, name, description, state, last_online) VALUES (?, ?, ?, ?, ?) "
-                             "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = "
-                             "excluded.description, state = excluded.state, last_online = excluded.last_online"));
+    q.prepare(QStringLiteral(
+        "INSERT INTO device (id, name, description, state, last_online) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = "
+        "excluded.description, state = excluded.state, last_online = excluded.last_online"));
     for (const QString &v : {d.id, d.name, d.description, d.state, d.lastOnline})
         q.addBindValue(v);
     if (!q.exec())
@@ -161,8 +165,9 @@ Status TwinStore::writeRows(const twin::Device &d)
         if (!q.exec())
             return queryError(q);
     }
-    q.prepare(QStringLiteral("INSERT INTO device_attr (deviceid, name, description, value, optional, attr_type, "
-                             "metadata) VALUES (?, ?, '', ?, ?, ?, ?)"));
+    q.prepare(
+        QStringLiteral("INSERT INTO device_attr (deviceid, name, description, value, optional, attr_type, "
+                       "metadata) VALUES (?, ?, '', ?, ?, ?, ?)"));
     for (auto it = d.attributes.begin(); it != d.attributes.end(); ++it) {
         const QJsonObject a = it.value().toObject();
         const QJsonObject meta = a.value(QStringLiteral("metadata")).toObject();
@@ -175,9 +180,10 @@ Status TwinStore::writeRows(const twin::Device &d)
         if (!q.exec())
             return queryError(q);
     }
-    q.prepare(QStringLiteral("INSERT INTO device_twin (deviceid, name, description, expected, actual, expected_meta, "
-                             "actual_meta, expected_version, actual_version, optional, attr_type, metadata) "
-                             "VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT INTO device_twin (deviceid, name, description, expected, actual, expected_meta, "
+        "actual_meta, expected_version, actual_version, optional, attr_type, metadata) "
+        "VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (auto it = d.twins.begin(); it != d.twins.end(); ++it) {
         const QJsonObject t = it.value().toObject();
         const QJsonObject e = t.value(QStringLiteral("expected")).toObject();
@@ -185,16 +191,19 @@ Status TwinStore::writeRows(const twin::Device &d)
         const QJsonObject meta = t.value(QStringLiteral("metadata")).toObject();
         q.addBindValue(d.id);
         q.addBindValue(it.key());
-        q.addBindValue(e.contains(QStringLiteral("value")) ? nullable(e.value(QStringLiteral("value")).toString())
-                                                           : nullable(QString()));
-        q.addBindValue(a.contains(QStringLiteral("value")) ? nullable(a.value(QStringLiteral("value")).toString())
-                                                           : nullable(QString()));
+        q.addBindValue(e.contains(QStringLiteral("value"))
+                           ? nullable(e.value(QStringLiteral("value")).toString())
+                           : nullable(QString()));
+        q.addBindValue(a.contains(QStringLiteral("value"))
+                           ? nullable(a.value(QStringLiteral("value")).toString())
+                           : nullable(QString()));
         q.addBindValue(compact(e.value(QStringLiteral("metadata"))));
         q.addBindValue(compact(a.value(QStringLiteral("metadata"))));
         q.addBindValue(compact(t.value(QStringLiteral("expected_version"))));
         q.addBindValue(compact(t.value(QStringLiteral("actual_version"))));
-        q.addBindValue(t.contains(QStringLiteral("optional")) ? QVariant(t.value(QStringLiteral("optional")).toBool())
-                                                              : QVariant(QMetaType(QMetaType::Bool)));
+        q.addBindValue(t.contains(QStringLiteral("optional"))
+                           ? QVariant(t.value(QStringLiteral("optional")).toBool())
+                           : QVariant(QMetaType(QMetaType::Bool)));
         q.addBindValue(meta.value(QStringLiteral("type")).toString());
         q.addBindValue(compact(meta));
         if (!q.exec())

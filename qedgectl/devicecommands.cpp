@@ -38,7 +38,9 @@ QString side(const QJsonObject &twin, const char *which)
     const QJsonObject s = twin.value(QLatin1String(which)).toObject();
     if (s.isEmpty())
         return QStringLiteral("-");
-    return QStringLiteral("%1 (v%2)").arg(s.value(QStringLiteral("value")).toString()).arg(s.value(QStringLiteral("version")).toInteger());
+    return QStringLiteral("%1 (v%2)")
+        .arg(s.value(QStringLiteral("value")).toString())
+        .arg(s.value(QStringLiteral("version")).toInteger());
 }
 
 void addRows(const QJsonObject &d, QList<QStringList> &rows)
@@ -46,17 +48,17 @@ void addRows(const QJsonObject &d, QList<QStringList> &rows)
     const QString state = d.value(QStringLiteral("state")).toString(QStringLiteral("-"));
     const QJsonObject twins = d.value(QStringLiteral("twins")).toObject();
     if (twins.isEmpty())
-        rows.append({d.value(QStringLiteral("id")).toString(), state, QStringLiteral("-"), QStringLiteral("-"),
-                     QStringLiteral("-"), QStringLiteral("-")});
+        rows.append({d.value(QStringLiteral("id")).toString(), state, QStringLiteral("-"),
+                     QStringLiteral("-"), QStringLiteral("-"), QStringLiteral("-")});
     for (auto it = twins.begin(); it != twins.end(); ++it) {
         const QJsonObject t = it.value().toObject();
-        rows.append({d.value(QStringLiteral("id")).toString(), state, it.key(), t.value(QStringLiteral("type")).toString(),
-                     side(t, "desired"), side(t, "reported")});
+        rows.append({d.value(QStringLiteral("id")).toString(), state, it.key(),
+                     t.value(QStringLiteral("type")).toString(), side(t, "desired"), side(t, "reported")});
     }
 }
 
-const QStringList Header{QStringLiteral("device"), QStringLiteral("state"), QStringLiteral("twin"),
-                         QStringLiteral("type"), QStringLiteral("desired"), QStringLiteral("reported")};
+const QStringList Header{QStringLiteral("device"), QStringLiteral("state"),   QStringLiteral("twin"),
+                         QStringLiteral("type"),   QStringLiteral("desired"), QStringLiteral("reported")};
 } // namespace
 
 int Commands::devices()
@@ -99,8 +101,9 @@ int Commands::twinSet()
             return usage(QStringLiteral("\"%1\" is not KEY=VALUE").arg(kv));
         desired.insert(kv.left(eq), kv.mid(eq + 1));
     }
-    const Reply r = m_client.call("PUT", devicePath(a.at(2), a.at(3)),
-                                  QJsonDocument(QJsonObject{{QStringLiteral("desired"), desired}}).toJson(QJsonDocument::Compact));
+    const Reply r = m_client.call(
+        "PUT", devicePath(a.at(2), a.at(3)),
+        QJsonDocument(QJsonObject{{QStringLiteral("desired"), desired}}).toJson(QJsonDocument::Compact));
     if (!r.ok)
         return fail(r);
     if (m_inv.json) {

@@ -26,8 +26,8 @@ const int Window = 500;
 
 QByteArray updatePayload(int i)
 {
-    return QByteArrayLiteral(R"({"event_id":"b","timestamp":1,"twin":{"temperature":{"actual":{"value":")")
-           + QByteArray::number(i) + QByteArrayLiteral(R"("},"metadata":{"type":"int"}}}})");
+    return QByteArrayLiteral(R"({"event_id":"b","timestamp":1,"twin":{"temperature":{"actual":{"value":")") +
+           QByteArray::number(i) + QByteArrayLiteral(R"("},"metadata":{"type":"int"}}}})");
 }
 
 QString devTopic(int d, const char *suffix)
@@ -60,29 +60,36 @@ int main(int argc, char **argv)
     HubProcess hub;
     if (!hub.start())
         return fail("cloudhub:", hub.output());
-    AdminClient admin(hub.adminUrl(), QDir(hub.dataDir()).filePath(QStringLiteral("pki/ca.crt")), hub.adminToken());
+    AdminClient admin(hub.adminUrl(), QDir(hub.dataDir()).filePath(QStringLiteral("pki/ca.crt")),
+                      hub.adminToken());
     EdgeProcess edge(Node);
     QStringList args = EdgeProcess::joinArgs(hub);
     // The default upstream limit (30/s, burst 60, KubeEdge's) would be the figure; lift it to
     // measure the path itself.
     args << QStringLiteral("--mqtt-server") << QStringLiteral("tcp://127.0.0.1:%1").arg(broker.port())
-         << QStringLiteral("--qps") << QStringLiteral("1000000") << QStringLiteral("--burst") << QStringLiteral("1000000");
-    if (!edge.start(args) || !edge.waitForConnected(true, 20000) || !edge.waitForOutput(QStringLiteral("connected to MQTT broker"), 10000))
+         << QStringLiteral("--qps") << QStringLiteral("1000000") << QStringLiteral("--burst")
+         << QStringLiteral("1000000");
+    if (!edge.start(args) || !edge.waitForConnected(true, 20000) ||
+        !edge.waitForOutput(QStringLiteral("connected to MQTT broker"), 10000))
         return fail("edgehub:", edge.output());
 
     MqttPeer mapper(broker.port());
-    if (!mapper.connectNow()
-        || !mapper.subscribe(QStringLiteral("$hw/events/device/+/+/twin/update/delta"), devTopic(0, "twin/update/delta"))
-        || !mapper.subscribe(QStringLiteral("$hw/events/device/+/+/twin/update/result"), devTopic(0, "twin/update/result")))
+    if (!mapper.connectNow() ||
+        !mapper.subscribe(QStringLiteral("$hw/events/device/+/+/twin/update/delta"),
+                          devTopic(0, "twin/update/delta")) ||
+        !mapper.subscribe(QStringLiteral("$hw/events/device/+/+/twin/update/result"),
+                          devTopic(0, "twin/update/result")))
         return fail("mapper connect/subscribe");
     for (int d = 0; d < Devices; ++d) {
-        const AdminReply r = admin.put(QStringLiteral("/api/v1/nodes/%1/devices/default/dev-%2").arg(Node).arg(d),
-                                       {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("0")}}},
-                                        {QStringLiteral("types"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("int")}}}});
+        const AdminReply r = admin.put(
+            QStringLiteral("/api/v1/nodes/%1/devices/default/dev-%2").arg(Node).arg(d),
+            {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("0")}}},
+             {QStringLiteral("types"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("int")}}}});
         if (r.status != 200)
             return fail("device PUT:", QString::fromUtf8(r.body));
     }
-    if (!QTest::qWaitFor([&] { return mapper.countOn(devTopic(Devices - 1, "twin/update/delta")) > 0; }, 20000))
+    if (!QTest::qWaitFor([&] { return mapper.countOn(devTopic(Devices - 1, "twin/update/delta")) > 0; },
+                         20000))
         return fail("devices never reached the edge");
 
     // 1. Twin updates/s: mapper → mosquitto → edgehub (store, answer, report) → cloudhub (store, ack).
@@ -101,8 +108,9 @@ int main(int argc, char **argv)
         if (e.value(QStringLiteral("type")) != QLatin1String("twin.reported"))
             return;
         ++reported;
-        latest.insert(e.value(QStringLiteral("device")).toString(),
-                      e.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")).toString());
+        latest.insert(
+            e.value(QStringLiteral("device")).toString(),
+            e.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")).toString());
     });
     const auto done = [&] {
         for (auto it = finalValue.cbegin(); it != finalValue.cend(); ++it)
@@ -129,9 +137,17 @@ int main(int argc, char **argv)
     if (!QTest::qWaitFor(done, 120000))
         return fail("last values missing; reported events:", QString::number(reported));
     const double twinRate = updates * 1000.0 / double(std::max<qint64>(1, t.elapsed()));
-    const AdminReply last = admin.get(QStringLiteral("/api/v1/nodes/%1/devices/default/dev-%2").arg(Node).arg(updates % Devices));
-    const QString lastValue = last.json().value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")).toObject()
-                                  .value(QStringLiteral("reported")).toObject().value(QStringLiteral("value")).toString();
+    const AdminReply last =
+        admin.get(QStringLiteral("/api/v1/nodes/%1/devices/default/dev-%2").arg(Node).arg(updates % Devices));
+    const QString lastValue = last.json()
+                                  .value(QStringLiteral("twins"))
+                                  .toObject()
+                                  .value(QStringLiteral("temperature"))
+                                  .toObject()
+                                  .value(QStringLiteral("reported"))
+                                  .toObject()
+                                  .value(QStringLiteral("value"))
+                                  .toString();
 
     // 2. Desired → delta latency: admin PUT accepted → mapper receives the delta with that value.
     QList<double> latencies;
@@ -140,14 +156,17 @@ int main(int argc, char **argv)
         const int before = mapper.countOn(devTopic(0, "twin/update/delta"));
         QElapsedTimer lt;
         lt.start();
-        const AdminReply r = admin.put(QStringLiteral("/api/v1/nodes/%1/devices/default/dev-0").arg(Node),
-                                       {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), value}}}});
+        const AdminReply r =
+            admin.put(QStringLiteral("/api/v1/nodes/%1/devices/default/dev-0").arg(Node),
+                      {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), value}}}});
         if (r.status != 200)
             return fail("desired PUT:", QString::fromUtf8(r.body));
-        if (!QTest::qWaitFor([&] {
-                return mapper.countOn(devTopic(0, "twin/update/delta")) > before
-                       && mapper.lastOn(devTopic(0, "twin/update/delta")).contains(value.toUtf8());
-            }, 10000))
+        if (!QTest::qWaitFor(
+                [&] {
+                    return mapper.countOn(devTopic(0, "twin/update/delta")) > before &&
+                           mapper.lastOn(devTopic(0, "twin/update/delta")).contains(value.toUtf8());
+                },
+                10000))
             return fail("no delta for", value);
         latencies.append(double(lt.nsecsElapsed()) / 1e6);
     }
@@ -167,11 +186,18 @@ int main(int argc, char **argv)
     const double peerRate = updates * 1000.0 / double(std::max<qint64>(1, t.elapsed()));
 
     QTextStream out(stdout);
-    out << "bench_twin: " << updates << " twin updates over " << Devices << " devices, " << rounds << " desired rounds\n";
-    out << QStringLiteral("twin updates MQTT -> hub store: %1 /s (publishing took %2 ms; %3 twin.reported events; last value %4)\n")
-               .arg(twinRate, 0, 'f', 0).arg(publishMs).arg(reported).arg(lastValue);
-    out << QStringLiteral("peer: mosquitto alone, publisher -> subscriber, same payloads: %1 msg/s\n").arg(peerRate, 0, 'f', 0);
-    out << QStringLiteral("desired -> delta latency (admin PUT -> mapper): p50 %1 ms, p90 %2 ms, p99 %3 ms, max %4 ms\n")
+    out << "bench_twin: " << updates << " twin updates over " << Devices << " devices, " << rounds
+        << " desired rounds\n";
+    out << QStringLiteral("twin updates MQTT -> hub store: %1 /s (publishing took %2 ms; %3 twin.reported "
+                          "events; last value %4)\n")
+               .arg(twinRate, 0, 'f', 0)
+               .arg(publishMs)
+               .arg(reported)
+               .arg(lastValue);
+    out << QStringLiteral("peer: mosquitto alone, publisher -> subscriber, same payloads: %1 msg/s\n")
+               .arg(peerRate, 0, 'f', 0);
+    out << QStringLiteral(
+               "desired -> delta latency (admin PUT -> mapper): p50 %1 ms, p90 %2 ms, p99 %3 ms, max %4 ms\n")
                .arg(percentile(latencies, 0.5), 0, 'f', 2)
                .arg(percentile(latencies, 0.9), 0, 'f', 2)
                .arg(percentile(latencies, 0.99), 0, 'f', 2)

@@ -1,5 +1,5 @@
-#include "cloudhub/devicestore.h"
 #include "cloudhub/deviceservice.h"
+#include "cloudhub/devicestore.h"
 #include "cloudhub/dispatcher.h"
 #include "shared/storage.h"
 #include "tests/support/pgfixture.h"
@@ -18,19 +18,24 @@ const QString Node = QStringLiteral("edge-1");
 
 QJsonObject body(const QJsonObject &desired, const QJsonObject &types = {}, const QJsonObject &attrs = {})
 {
-    return {{QStringLiteral("desired"), desired}, {QStringLiteral("types"), types}, {QStringLiteral("attributes"), attrs}};
+    return {{QStringLiteral("desired"), desired},
+            {QStringLiteral("types"), types},
+            {QStringLiteral("attributes"), attrs}};
 }
 
 Message report(const QString &id, const QString &key, const QString &value, int edgeVersion)
 {
-    Message m = Message::create(QStringLiteral("twin"), QStringLiteral("resource"), op::Update,
-                                QStringLiteral("node/edge-1/device/") + id + QStringLiteral("/twin/edge_updated"));
+    Message m =
+        Message::create(QStringLiteral("twin"), QStringLiteral("resource"), op::Update,
+                        QStringLiteral("node/edge-1/device/") + id + QStringLiteral("/twin/edge_updated"));
     const QJsonObject twin{
-        {QStringLiteral("actual"), QJsonObject{{QStringLiteral("value"), value},
-                                               {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("timestamp"),
-                                                                                         QStringLiteral("1763888400000")}}}}},
+        {QStringLiteral("actual"),
+         QJsonObject{{QStringLiteral("value"), value},
+                     {QStringLiteral("metadata"),
+                      QJsonObject{{QStringLiteral("timestamp"), QStringLiteral("1763888400000")}}}}},
         {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("type"), QStringLiteral("float")}}},
-        {QStringLiteral("actual_version"), QJsonObject{{QStringLiteral("cloud"), 0}, {QStringLiteral("edge"), edgeVersion}}}};
+        {QStringLiteral("actual_version"),
+         QJsonObject{{QStringLiteral("cloud"), 0}, {QStringLiteral("edge"), edgeVersion}}}};
     m.setContent(QJsonObject{{QStringLiteral("event_id"), QStringLiteral("e")},
                              {QStringLiteral("timestamp"), 1},
                              {QStringLiteral("twin"), QJsonObject{{key, twin}}}});
@@ -67,7 +72,8 @@ private:
 
 void TestDeviceStore::initTestCase()
 {
-    m_pgStatus = m_pg.available() ? m_pg.start() : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
+    m_pgStatus =
+        m_pg.available() ? m_pg.start() : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
 }
 
 void TestDeviceStore::cleanupTestCase()
@@ -97,9 +103,9 @@ std::unique_ptr<Database> TestDeviceStore::openDb(bool fresh)
     auto db = Database::open(url, prefix);
     if (!db)
         return nullptr;
-    if (engine == Database::PostgreSQL && fresh
-        && (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE"))
-            || !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
+    if (engine == Database::PostgreSQL && fresh &&
+        (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) ||
+         !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
         return nullptr;
     return std::move(db).value();
 }
@@ -139,14 +145,22 @@ void TestDeviceStore::putValidatesAndVersions()
         QCOMPARE(desired.count(), 2);
         const QJsonObject api = d->toApiJson();
         QCOMPARE(api.value(QStringLiteral("id")).toString(), QStringLiteral("default/thermo-1"));
-        const QJsonObject t = api.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")).toObject();
+        const QJsonObject t =
+            api.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")).toObject();
         QCOMPARE(t.value(QStringLiteral("type")).toString(), QStringLiteral("float"));
-        QCOMPARE(t.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(), QStringLiteral("22"));
+        QCOMPARE(t.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(),
+                 QStringLiteral("22"));
         QCOMPARE(t.value(QStringLiteral("desired")).toObject().value(QStringLiteral("version")).toInt(), 2);
         QVERIFY(t.value(QStringLiteral("reported")).isNull());
-        QCOMPARE(api.value(QStringLiteral("attributes")).toObject().value(QStringLiteral("model")).toObject()
-                     .value(QStringLiteral("value")).toString(), QStringLiteral("T1000"));
-        QVERIFY(store.put(QStringLiteral("edge-2"), QStringLiteral("default"), QStringLiteral("other"), body({})));
+        QCOMPARE(api.value(QStringLiteral("attributes"))
+                     .toObject()
+                     .value(QStringLiteral("model"))
+                     .toObject()
+                     .value(QStringLiteral("value"))
+                     .toString(),
+                 QStringLiteral("T1000"));
+        QVERIFY(store.put(QStringLiteral("edge-2"), QStringLiteral("default"), QStringLiteral("other"),
+                          body({})));
         QCOMPARE(store.list(Node).size(), 1);
     }
     auto again = openDb(false);
@@ -170,7 +184,8 @@ void TestDeviceStore::badBodiesChangeNothing_data()
     QTest::newRow("not a string") << body({{QStringLiteral("temperature"), 21}});
     QTest::newRow("bad key") << body({{QStringLiteral("temp erature"), QStringLiteral("1")}});
     QTest::newRow("oversize") << body({{QStringLiteral("temperature"), QString(513, QLatin1Char('1'))}});
-    QTest::newRow("unknown type") << body({{QStringLiteral("x"), QStringLiteral("1")}}, {{QStringLiteral("x"), QStringLiteral("blob")}});
+    QTest::newRow("unknown type") << body({{QStringLiteral("x"), QStringLiteral("1")}},
+                                          {{QStringLiteral("x"), QStringLiteral("blob")}});
     QTest::newRow("desired not object") << QJsonObject{{QStringLiteral("desired"), QStringLiteral("x")}};
     QTest::newRow("good and bad") << body({{QStringLiteral("temperature"), QStringLiteral("30")},
                                            {QStringLiteral("speed"), QStringLiteral("fast")}},
@@ -184,7 +199,8 @@ void TestDeviceStore::badBodiesChangeNothing()
     QVERIFY(store.put(Node, QStringLiteral("default"), QStringLiteral("thermo-1"),
                       body({{QStringLiteral("temperature"), QStringLiteral("20")}},
                            {{QStringLiteral("temperature"), QStringLiteral("float")}})));
-    const QJsonObject before = store.get(Node, QStringLiteral("default"), QStringLiteral("thermo-1"))->toApiJson();
+    const QJsonObject before =
+        store.get(Node, QStringLiteral("default"), QStringLiteral("thermo-1"))->toApiJson();
     auto r = store.put(Node, QStringLiteral("default"), QStringLiteral("thermo-1"), b);
     QVERIFY(!r.ok());
     QCOMPARE(r.error().code, QStringLiteral("bad_request"));
@@ -198,7 +214,8 @@ void TestDeviceStore::reportsAreStoredAndConfirmed()
         DeviceStore store;
         QVERIFY(store.open(db.get()));
         QSignalSpy reported(&store, &DeviceStore::twinReported);
-        const Message m = report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"), QStringLiteral("20.9"), 1);
+        const Message m = report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"),
+                                 QStringLiteral("20.9"), 1);
         QVERIFY(DeviceStore::isDeviceUpstream(m));
         auto ack = store.handleUpstream(Node, m);
         QVERIFY2(ack.ok(), qPrintable(ack.errorMessage()));
@@ -212,11 +229,11 @@ void TestDeviceStore::reportsAreStoredAndConfirmed()
         QCOMPARE(reported.first().at(1).toString(), QStringLiteral("default/thermo-1"));
         // A re-send is confirmed again and changes nothing; an older version is ignored.
         QVERIFY(store.handleUpstream(Node, m));
-        QVERIFY(store.handleUpstream(Node, report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"),
-                                                  QStringLiteral("5"), 0)));
+        QVERIFY(store.handleUpstream(Node, report(QStringLiteral("default/thermo-1"),
+                                                  QStringLiteral("temperature"), QStringLiteral("5"), 0)));
         QCOMPARE(reported.count(), 1);
-        QVERIFY(store.handleUpstream(Node, report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"),
-                                                  QStringLiteral("21.1"), 2)));
+        QVERIFY(store.handleUpstream(Node, report(QStringLiteral("default/thermo-1"),
+                                                  QStringLiteral("temperature"), QStringLiteral("21.1"), 2)));
         QCOMPARE(reported.count(), 2);
     }
     auto again = openDb(false);
@@ -230,8 +247,9 @@ void TestDeviceStore::reportsAreStoredAndConfirmed()
     QCOMPARE(t.reportedVersion, 2);
     QCOMPARE(t.type, QStringLiteral("float"));
     QCOMPARE(t.reportedTime, QStringLiteral("2025-11-23T09:00:00.000Z"));
-    QVERIFY(!DeviceStore::isDeviceUpstream(Message::create(QStringLiteral("edged"), QStringLiteral("resource"),
-                                                           op::Update, QStringLiteral("device/a/b/twin/edge_updated"))));
+    QVERIFY(!DeviceStore::isDeviceUpstream(Message::create(QStringLiteral("edged"),
+                                                           QStringLiteral("resource"), op::Update,
+                                                           QStringLiteral("device/a/b/twin/edge_updated"))));
 }
 
 void TestDeviceStore::stateUpdateIsAJsonString()
@@ -240,7 +258,8 @@ void TestDeviceStore::stateUpdateIsAJsonString()
     QSignalSpy state(&store, &DeviceStore::deviceState);
     Message m = Message::create(QStringLiteral("twin"), QStringLiteral("resource"), op::Update,
                                 QStringLiteral("device/default/thermo-1/state/update"));
-    m.setContentString(QStringLiteral(R"({"event_id":"s","timestamp":1,"device":{"name":"thermo-1","state":"online","lastOnlineTime":"2026-11-23 09:00:00"}})"));
+    m.setContentString(QStringLiteral(
+        R"({"event_id":"s","timestamp":1,"device":{"name":"thermo-1","state":"online","lastOnlineTime":"2026-11-23 09:00:00"}})"));
     QVERIFY(DeviceStore::isDeviceUpstream(m));
     QVERIFY(store.handleUpstream(Node, m));
     QCOMPARE(state.count(), 1);
@@ -253,21 +272,36 @@ void TestDeviceStore::edgeChangedExpectedIsAdopted()
 {
     DeviceStore store;
     QVERIFY(store.put(Node, QStringLiteral("default"), QStringLiteral("fan"),
-                      body({{QStringLiteral("speed"), QStringLiteral("10")}}, {{QStringLiteral("speed"), QStringLiteral("int")}})));
+                      body({{QStringLiteral("speed"), QStringLiteral("10")}},
+                           {{QStringLiteral("speed"), QStringLiteral("int")}})));
     Message m = Message::create(QStringLiteral("twin"), QStringLiteral("resource"), op::Update,
                                 QStringLiteral("device/default/fan/twin/edge_updated"));
-    m.setContent(QJsonObject{{QStringLiteral("twin"), QJsonObject{{QStringLiteral("speed"), QJsonObject{
-        {QStringLiteral("expected"), QJsonObject{{QStringLiteral("value"), QStringLiteral("11")}}},
-        {QStringLiteral("expected_version"), QJsonObject{{QStringLiteral("cloud"), 1}, {QStringLiteral("edge"), 1}}}}}}}});
+    m.setContent(QJsonObject{
+        {QStringLiteral("twin"),
+         QJsonObject{
+             {QStringLiteral("speed"),
+              QJsonObject{
+                  {QStringLiteral("expected"), QJsonObject{{QStringLiteral("value"), QStringLiteral("11")}}},
+                  {QStringLiteral("expected_version"),
+                   QJsonObject{{QStringLiteral("cloud"), 1}, {QStringLiteral("edge"), 1}}}}}}}});
     QVERIFY(store.handleUpstream(Node, m));
-    const TwinState t = store.get(Node, QStringLiteral("default"), QStringLiteral("fan"))->twins.value(QStringLiteral("speed"));
+    const TwinState t = store.get(Node, QStringLiteral("default"), QStringLiteral("fan"))
+                            ->twins.value(QStringLiteral("speed"));
     QCOMPARE(t.desired, QStringLiteral("11"));
     QCOMPARE(t.desiredEdgeVersion, 1);
     // The next desired value carries the edge counter, so the edge accepts it (§9.5).
-    auto d = store.put(Node, QStringLiteral("default"), QStringLiteral("fan"), body({{QStringLiteral("speed"), QStringLiteral("12")}}));
-    const QJsonObject member = d->toMembershipJson().value(QStringLiteral("twin")).toObject().value(QStringLiteral("speed")).toObject();
-    QCOMPARE(member.value(QStringLiteral("expected_version")).toObject().value(QStringLiteral("edge")).toInt(), 1);
-    QCOMPARE(member.value(QStringLiteral("expected_version")).toObject().value(QStringLiteral("cloud")).toInt(), 2);
+    auto d = store.put(Node, QStringLiteral("default"), QStringLiteral("fan"),
+                       body({{QStringLiteral("speed"), QStringLiteral("12")}}));
+    const QJsonObject member = d->toMembershipJson()
+                                   .value(QStringLiteral("twin"))
+                                   .toObject()
+                                   .value(QStringLiteral("speed"))
+                                   .toObject();
+    QCOMPARE(
+        member.value(QStringLiteral("expected_version")).toObject().value(QStringLiteral("edge")).toInt(), 1);
+    QCOMPARE(
+        member.value(QStringLiteral("expected_version")).toObject().value(QStringLiteral("cloud")).toInt(),
+        2);
 }
 
 void TestDeviceStore::serviceDeliversObjectMembershipAndAcks()
@@ -279,7 +313,8 @@ void TestDeviceStore::serviceDeliversObjectMembershipAndAcks()
                          body({{QStringLiteral("temperature"), QStringLiteral("21.5")}},
                               {{QStringLiteral("temperature"), QStringLiteral("float")}}));
     QVERIFY2(d.ok(), qPrintable(d.errorMessage()));
-    const auto object = dispatcher.get(Node, QStringLiteral("default"), QStringLiteral("device"), QStringLiteral("thermo-1"));
+    const auto object =
+        dispatcher.get(Node, QStringLiteral("default"), QStringLiteral("device"), QStringLiteral("thermo-1"));
     QVERIFY(object.has_value());
     QList<Message> written;
     dispatcher.nodeConnected(Node, [&](const Message &m) {
@@ -298,29 +333,51 @@ void TestDeviceStore::serviceDeliversObjectMembershipAndAcks()
     QVERIFY(obj && member);
     QCOMPARE(obj->source(), QStringLiteral("devicecontroller"));
     QCOMPARE(obj->group(), QStringLiteral("resource"));
-    const QJsonObject prop = obj->content().toObject().value(QStringLiteral("spec")).toObject()
-                                 .value(QStringLiteral("properties")).toArray().first().toObject();
+    const QJsonObject prop = obj->content()
+                                 .toObject()
+                                 .value(QStringLiteral("spec"))
+                                 .toObject()
+                                 .value(QStringLiteral("properties"))
+                                 .toArray()
+                                 .first()
+                                 .toObject();
     QCOMPARE(prop.value(QStringLiteral("name")).toString(), QStringLiteral("temperature"));
-    QCOMPARE(prop.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(), QStringLiteral("21.5"));
-    QCOMPARE(prop.value(QStringLiteral("desired")).toObject().value(QStringLiteral("metadata")).toObject()
-                 .value(QStringLiteral("cloudVersion")).toString(), QStringLiteral("1"));
+    QCOMPARE(prop.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(),
+             QStringLiteral("21.5"));
+    QCOMPARE(prop.value(QStringLiteral("desired"))
+                 .toObject()
+                 .value(QStringLiteral("metadata"))
+                 .toObject()
+                 .value(QStringLiteral("cloudVersion"))
+                 .toString(),
+             QStringLiteral("1"));
     QCOMPARE(member->group(), QStringLiteral("twin"));
-    QCOMPARE(member->content().toObject().value(QStringLiteral("added_devices")).toArray().first().toObject()
-                 .value(QStringLiteral("id")).toString(), QStringLiteral("default/thermo-1"));
+    QCOMPARE(member->content()
+                 .toObject()
+                 .value(QStringLiteral("added_devices"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QStringLiteral("id"))
+                 .toString(),
+             QStringLiteral("default/thermo-1"));
 
     written.clear();
-    const Message up = report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"), QStringLiteral("20"), 1);
+    const Message up =
+        report(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"), QStringLiteral("20"), 1);
     QVERIFY(service.handleUpstream(Node, up));
-    QTRY_VERIFY(std::any_of(written.cbegin(), written.cend(), [&](const Message &m) { return m.parentId() == up.id(); }));
-    QVERIFY(!service.handleUpstream(Node, Message::create(QStringLiteral("bus"), QStringLiteral("user"), op::Upload,
-                                                          QStringLiteral("a/b"))));
+    QTRY_VERIFY(std::any_of(written.cbegin(), written.cend(),
+                            [&](const Message &m) { return m.parentId() == up.id(); }));
+    QVERIFY(!service.handleUpstream(Node, Message::create(QStringLiteral("bus"), QStringLiteral("user"),
+                                                          op::Upload, QStringLiteral("a/b"))));
 
     written.clear();
     QCOMPARE(service.remove(Node, QStringLiteral("default"), QStringLiteral("thermo-1")).value(), true);
-    QVERIFY(!dispatcher.get(Node, QStringLiteral("default"), QStringLiteral("device"), QStringLiteral("thermo-1")));
+    QVERIFY(!dispatcher.get(Node, QStringLiteral("default"), QStringLiteral("device"),
+                            QStringLiteral("thermo-1")));
     QTRY_VERIFY(std::any_of(written.cbegin(), written.cend(), [](const Message &m) {
-        return m.resource() == QLatin1String("membership")
-               && !m.content().toObject().value(QStringLiteral("removed_devices")).toArray().isEmpty();
+        return m.resource() == QLatin1String("membership") &&
+               !m.content().toObject().value(QStringLiteral("removed_devices")).toArray().isEmpty();
     }));
 }
 

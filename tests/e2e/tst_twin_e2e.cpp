@@ -62,7 +62,8 @@ void TestTwinE2e::initTestCase()
          << QStringLiteral("--servicebus-allowed-ports") << QString::number(m_service.serverPort());
     QVERIFY2(m_edge->start(args), qPrintable(m_edge->output()));
     QVERIFY2(m_edge->waitForConnected(true, 20000), qPrintable(m_edge->output()));
-    QVERIFY2(m_edge->waitForOutput(QStringLiteral("connected to MQTT broker"), 10000), qPrintable(m_edge->output()));
+    QVERIFY2(m_edge->waitForOutput(QStringLiteral("connected to MQTT broker"), 10000),
+             qPrintable(m_edge->output()));
 
     m_mapper = std::make_unique<MqttPeer>(m_broker.port());
     QVERIFY(m_mapper->connectNow());
@@ -95,88 +96,134 @@ void TestTwinE2e::desiredReachesTheMapperAndReportedReachesTheAdminApi()
     EventCollector collector(&events);
 
     // The operator sets a desired value: the mapper gets a delta.
-    AdminReply put = m_admin->put(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
-                                  {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("21.5")}}},
-                                   {QStringLiteral("types"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("float")}}},
-                                   {QStringLiteral("attributes"), QJsonObject{{QStringLiteral("model"), QStringLiteral("T1000")}}}});
+    AdminReply put = m_admin->put(
+        QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
+        {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("21.5")}}},
+         {QStringLiteral("types"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("float")}}},
+         {QStringLiteral("attributes"), QJsonObject{{QStringLiteral("model"), QStringLiteral("T1000")}}}});
     QVERIFY2(put.status == 200, put.body.constData());
-    QVERIFY(collector.waitFor([](const QJsonObject &e) { return e.value(QStringLiteral("type")) == QLatin1String("twin.desired"); }));
+    QVERIFY(collector.waitFor([](const QJsonObject &e) {
+        return e.value(QStringLiteral("type")) == QLatin1String("twin.desired");
+    }));
     QTRY_VERIFY_WITH_TIMEOUT(m_mapper->countOn(Base + QStringLiteral("/twin/update/delta")) > 0, 15000);
-    QCOMPARE(parse(m_mapper->lastOn(Base + QStringLiteral("/twin/update/delta"))).value(QStringLiteral("delta")).toObject()
-                 .value(QStringLiteral("temperature")).toString(), QStringLiteral("21.5"));
+    QCOMPARE(parse(m_mapper->lastOn(Base + QStringLiteral("/twin/update/delta")))
+                 .value(QStringLiteral("delta"))
+                 .toObject()
+                 .value(QStringLiteral("temperature"))
+                 .toString(),
+             QStringLiteral("21.5"));
     QTRY_COMPARE(m_mapper->countOn(QStringLiteral("$hw/events/node/%1/membership/updated").arg(Node)), 1);
 
     // The mapper reports: the admin API shows the reported value, the stream says so.
-    QVERIFY(m_mapper->publish(Base + QStringLiteral("/twin/update"),
-                              R"({"event_id":"r1","timestamp":1,"twin":{"temperature":{"actual":{"value":"20.9"}}}})"));
+    QVERIFY(m_mapper->publish(
+        Base + QStringLiteral("/twin/update"),
+        R"({"event_id":"r1","timestamp":1,"twin":{"temperature":{"actual":{"value":"20.9"}}}})"));
     QTRY_COMPARE(m_mapper->countOn(Base + QStringLiteral("/twin/update/result")), 1);
-    QTRY_COMPARE_WITH_TIMEOUT(twinOf(QStringLiteral("temperature")).value(QStringLiteral("reported")).toObject()
-                                  .value(QStringLiteral("value")).toString(),
+    QTRY_COMPARE_WITH_TIMEOUT(twinOf(QStringLiteral("temperature"))
+                                  .value(QStringLiteral("reported"))
+                                  .toObject()
+                                  .value(QStringLiteral("value"))
+                                  .toString(),
                               QStringLiteral("20.9"), 15000);
     const QJsonObject t = twinOf(QStringLiteral("temperature"));
-    QCOMPARE(t.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(), QStringLiteral("21.5"));
+    QCOMPARE(t.value(QStringLiteral("desired")).toObject().value(QStringLiteral("value")).toString(),
+             QStringLiteral("21.5"));
     QCOMPARE(t.value(QStringLiteral("reported")).toObject().value(QStringLiteral("version")).toInt(), 1);
     QVERIFY(collector.waitFor([](const QJsonObject &e) {
-        return e.value(QStringLiteral("type")) == QLatin1String("twin.reported")
-               && e.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")) == QLatin1String("20.9");
+        return e.value(QStringLiteral("type")) == QLatin1String("twin.reported") &&
+               e.value(QStringLiteral("twins")).toObject().value(QStringLiteral("temperature")) ==
+                   QLatin1String("20.9");
     }));
 
     // A new desired value: a new delta with it.
-    put = m_admin->put(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
-                       {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("23")}}}});
+    put = m_admin->put(
+        QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
+        {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("23")}}}});
     QCOMPARE(put.status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(parse(m_mapper->lastOn(Base + QStringLiteral("/twin/update/delta")))
-                                  .value(QStringLiteral("delta")).toObject().value(QStringLiteral("temperature")).toString(),
+                                  .value(QStringLiteral("delta"))
+                                  .toObject()
+                                  .value(QStringLiteral("temperature"))
+                                  .toString(),
                               QStringLiteral("23"), 15000);
     // A bad desired value is refused by the hub before anything moves.
-    put = m_admin->put(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
-                       {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("hot")}}}});
+    put = m_admin->put(
+        QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev),
+        {{QStringLiteral("desired"), QJsonObject{{QStringLiteral("temperature"), QStringLiteral("hot")}}}});
     QCOMPARE(put.status, 400);
 
     // Device state.
-    QVERIFY(m_mapper->publish(Base + QStringLiteral("/state/update"), R"({"event_id":"s1","state":"online"})"));
-    QTRY_COMPARE_WITH_TIMEOUT(m_admin->get(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev)).json()
-                                  .value(QStringLiteral("state")).toString(), QStringLiteral("online"), 15000);
+    QVERIFY(
+        m_mapper->publish(Base + QStringLiteral("/state/update"), R"({"event_id":"s1","state":"online"})"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_admin->get(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev))
+                                  .json()
+                                  .value(QStringLiteral("state"))
+                                  .toString(),
+                              QStringLiteral("online"), 15000);
     const AdminReply list = m_admin->get(QStringLiteral("/api/v1/nodes/%1/devices").arg(Node));
     QCOMPARE(list.json().value(QStringLiteral("devices")).toArray().size(), 1);
 
     // The edge's local API shows the same device.
     const EdgeProcess::Reply local = m_edge->get(QStringLiteral("/api/v1/devices"));
     QCOMPARE(local.status, 200);
-    QCOMPARE(local.body.value(QStringLiteral("devices")).toArray().first().toObject().value(QStringLiteral("id")).toString(), Dev);
+    QCOMPARE(local.body.value(QStringLiteral("devices"))
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value(QStringLiteral("id"))
+                 .toString(),
+             Dev);
 
     // Delete: gone from the hub and from the edge.
     QCOMPARE(m_admin->del(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev)).status, 200);
     QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/%1/devices/%2").arg(Node, Dev)).status, 404);
-    QTRY_COMPARE_WITH_TIMEOUT(m_mapper->countOn(QStringLiteral("$hw/events/node/%1/membership/updated").arg(Node)), 2, 15000);
-    QTRY_VERIFY(m_edge->get(QStringLiteral("/api/v1/devices")).body.value(QStringLiteral("devices")).toArray().isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_mapper->countOn(QStringLiteral("$hw/events/node/%1/membership/updated").arg(Node)), 2, 15000);
+    QTRY_VERIFY(m_edge->get(QStringLiteral("/api/v1/devices"))
+                    .body.value(QStringLiteral("devices"))
+                    .toArray()
+                    .isEmpty());
 }
 
 void TestTwinE2e::serviceBusRoundTripAndRefusal()
 {
     const QByteArray body = "ping";
-    AdminReply r = m_admin->call("POST", QStringLiteral("/api/v1/nodes/%1/http").arg(Node),
-                                 QJsonDocument(QJsonObject{{QStringLiteral("method"), QStringLiteral("POST")},
-                                                           {QStringLiteral("port"), m_service.serverPort()},
-                                                           {QStringLiteral("path"), QStringLiteral("/hello")},
-                                                           {QStringLiteral("headers"), QJsonObject{{QStringLiteral("X-Tag"), QStringLiteral("e2e")}}},
-                                                           {QStringLiteral("body"), QString::fromLatin1(body.toBase64())},
-                                                           {QStringLiteral("timeoutMs"), 10000}})
-                                     .toJson());
+    AdminReply r = m_admin->call(
+        "POST", QStringLiteral("/api/v1/nodes/%1/http").arg(Node),
+        QJsonDocument(QJsonObject{{QStringLiteral("method"), QStringLiteral("POST")},
+                                  {QStringLiteral("port"), m_service.serverPort()},
+                                  {QStringLiteral("path"), QStringLiteral("/hello")},
+                                  {QStringLiteral("headers"),
+                                   QJsonObject{{QStringLiteral("X-Tag"), QStringLiteral("e2e")}}},
+                                  {QStringLiteral("body"), QString::fromLatin1(body.toBase64())},
+                                  {QStringLiteral("timeoutMs"), 10000}})
+            .toJson());
     QVERIFY2(r.status == 200, r.body.constData());
     QCOMPARE(r.json().value(QStringLiteral("status")).toInt(), 201);
-    QCOMPARE(QByteArray::fromBase64(r.json().value(QStringLiteral("body")).toString().toLatin1()), QByteArray("POST /hello ping"));
-    QCOMPARE(r.json().value(QStringLiteral("headers")).toObject().value(QStringLiteral("X-Echo")).toArray().first().toString(),
+    QCOMPARE(QByteArray::fromBase64(r.json().value(QStringLiteral("body")).toString().toLatin1()),
+             QByteArray("POST /hello ping"));
+    QCOMPARE(r.json()
+                 .value(QStringLiteral("headers"))
+                 .toObject()
+                 .value(QStringLiteral("X-Echo"))
+                 .toArray()
+                 .first()
+                 .toString(),
              QStringLiteral("e2e"));
 
     r = m_admin->call("POST", QStringLiteral("/api/v1/nodes/%1/http").arg(Node),
-                      QJsonDocument(QJsonObject{{QStringLiteral("port"), 22}, {QStringLiteral("path"), QStringLiteral("/")}}).toJson());
+                      QJsonDocument(QJsonObject{{QStringLiteral("port"), 22},
+                                                {QStringLiteral("path"), QStringLiteral("/")}})
+                          .toJson());
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value(QStringLiteral("status")).toInt(), 403);
-    QVERIFY(QByteArray::fromBase64(r.json().value(QStringLiteral("body")).toString().toLatin1()).contains("allowlist"));
+    QVERIFY(QByteArray::fromBase64(r.json().value(QStringLiteral("body")).toString().toLatin1())
+                .contains("allowlist"));
 
     r = m_admin->call("POST", QStringLiteral("/api/v1/nodes/nobody/http"),
-                      QJsonDocument(QJsonObject{{QStringLiteral("port"), 80}, {QStringLiteral("path"), QStringLiteral("/")}}).toJson());
+                      QJsonDocument(QJsonObject{{QStringLiteral("port"), 80},
+                                                {QStringLiteral("path"), QStringLiteral("/")}})
+                          .toJson());
     QCOMPARE(r.status, 409);
 }
 

@@ -38,9 +38,10 @@ public:
                     if (b.size() < end + 4 + length)
                         return;
                     const QList<QByteArray> first = lines.first().trimmed().split(' ');
-                    const QByteArray body = first.value(0) + ' ' + first.value(1) + ' ' + b.mid(end + 4, length);
-                    s->write("HTTP/1.1 201 Created\r\nX-Echo: " + tag + "\r\nContent-Length: "
-                             + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+                    const QByteArray body =
+                        first.value(0) + ' ' + first.value(1) + ' ' + b.mid(end + 4, length);
+                    s->write("HTTP/1.1 201 Created\r\nX-Echo: " + tag + "\r\nContent-Length: " +
+                             QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
                     s->disconnectFromHost();
                 });
             }

@@ -25,7 +25,9 @@ public:
         s.cleanSession = clientId.isEmpty();
         m_client = new MqttClient(s, this);
         connect(m_client, &MqttClient::messageReceived, this,
-                [this](const QString &topic, const QByteArray &payload) { received.append({topic, payload}); });
+                [this](const QString &topic, const QByteArray &payload) {
+                    received.append({topic, payload});
+                });
     }
 
     /// Connects and waits for the CONNACK.

@@ -1,10 +1,10 @@
-#include "shared/storage.h"
 #include "edgehub/eventbus.h"
 #include "edgehub/link.h"
 #include "edgehub/outbox.h"
 #include "edgehub/router.h"
 #include "shared/messagebus.h"
 #include "shared/modulehost.h"
+#include "shared/storage.h"
 #include "tests/edgehub/mqttpeer.h"
 #include "tests/support/mosquittofixture.h"
 
@@ -90,7 +90,8 @@ void TestEventBus::initTestCase()
 void TestEventBus::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
-    auto db = Database::open(m_dir->filePath(QStringLiteral("edge.db")), QStringLiteral("eventbus-%1").arg(++m_dbSerial));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edge.db")),
+                             QStringLiteral("eventbus-%1").arg(++m_dbSerial));
     QVERIFY2(db.ok(), qPrintable(db.errorMessage()));
     m_database = std::move(db).value();
     m_db = m_database->connection();
@@ -183,7 +184,8 @@ void TestEventBus::mqttToBus_data()
     QTest::addColumn<bool>("toTwin");
     QTest::newRow("twin update") << QStringLiteral("$hw/events/device/default/thermo-1/twin/update") << true;
     QTest::newRow("twin get") << QStringLiteral("$hw/events/device/default/thermo-1/twin/get") << true;
-    QTest::newRow("state update") << QStringLiteral("$hw/events/device/default/thermo-1/state/update") << true;
+    QTest::newRow("state update") << QStringLiteral("$hw/events/device/default/thermo-1/state/update")
+                                  << true;
     QTest::newRow("membership get") << QStringLiteral("$hw/events/node/edge-1/membership/get") << true;
     QTest::newRow("upload") << QStringLiteral("$hw/events/upload/sensors/a") << false;
     QTest::newRow("upload records") << QStringLiteral("SYS/dis/upload_records") << false;
@@ -230,8 +232,9 @@ void TestEventBus::publishFromTheBus()
     test::MqttPeer app(m_broker.port());
     QVERIFY(app.connectNow());
     QVERIFY(app.subscribe(QStringLiteral("app/in/#"), QStringLiteral("app/in/probe")));
-    QVERIFY(m_bus->send(edge::EventBusModule, fromCloud(QStringLiteral("publish"), QStringLiteral("app/in/cmd"),
-                                                        QStringLiteral("hello"))));
+    QVERIFY(
+        m_bus->send(edge::EventBusModule, fromCloud(QStringLiteral("publish"), QStringLiteral("app/in/cmd"),
+                                                    QStringLiteral("hello"))));
     QTRY_COMPARE(app.countOn(QStringLiteral("app/in/cmd")), 1);
     QCOMPARE(app.lastOn(QStringLiteral("app/in/cmd")), QByteArrayLiteral("hello"));
 
@@ -241,8 +244,8 @@ void TestEventBus::publishFromTheBus()
     QVERIFY(m_bus->send(edge::EventBusModule, obj));
     QTRY_COMPARE(app.lastOn(QStringLiteral("app/in/obj")), QByteArrayLiteral(R"({"a":1})"));
     Message msg = fromCloud(QStringLiteral("message"), QStringLiteral("x"));
-    msg.setContent(QJsonObject{{QStringLiteral("message"),
-                                QJsonObject{{QStringLiteral("topic"), QStringLiteral("app/in/m")}}}});
+    msg.setContent(QJsonObject{
+        {QStringLiteral("message"), QJsonObject{{QStringLiteral("topic"), QStringLiteral("app/in/m")}}}});
     QVERIFY(m_bus->send(edge::EventBusModule, msg));
     QTRY_COMPARE(app.lastOn(QStringLiteral("app/in/m")), QByteArrayLiteral(R"({"topic":"app/in/m"})"));
 }
@@ -290,7 +293,8 @@ void TestEventBus::subscribeAndUnsubscribeFromTheCloud()
 void TestEventBus::brokerRestartResubscribes()
 {
     startEdge(/*cleanSession*/ true);
-    QVERIFY(m_bus->send(edge::EventBusModule, fromCloud(QStringLiteral("subscribe"), QStringLiteral("custom/t"))));
+    QVERIFY(m_bus->send(edge::EventBusModule,
+                        fromCloud(QStringLiteral("subscribe"), QStringLiteral("custom/t"))));
     QSignalSpy lost(m_eventbus, &EventBus::brokerLost);
     QSignalSpy back(m_eventbus, &EventBus::brokerConnected);
     QVERIFY(m_broker.restart());
@@ -318,8 +322,9 @@ void TestEventBus::publishesWaitWhileTheBrokerIsDown()
     m_broker.stop();
     QVERIFY(lost.count() > 0 || lost.wait(10000));
     for (int i = 0; i < 5; ++i)
-        QVERIFY(m_bus->send(edge::EventBusModule, fromCloud(QStringLiteral("publish"), QStringLiteral("late/%1").arg(i),
-                                                            QString::number(i))));
+        QVERIFY(m_bus->send(
+            edge::EventBusModule,
+            fromCloud(QStringLiteral("publish"), QStringLiteral("late/%1").arg(i), QString::number(i))));
     QTRY_COMPARE(m_eventbus->pendingPublishes(), 5);
     QCOMPARE(m_eventbus->counters().published, quint64(0));
     QVERIFY(m_broker.start());

@@ -26,7 +26,8 @@ protected:
 Message call(const QString &resource, const QString &method, const QByteArray &body = {},
              const QJsonObject &header = {})
 {
-    Message m = Message::create(QStringLiteral("router_servicebus"), QStringLiteral("user"), method, resource);
+    Message m =
+        Message::create(QStringLiteral("router_servicebus"), QStringLiteral("user"), method, resource);
     m.setContent(QJsonObject{{QStringLiteral("method"), method},
                              {QStringLiteral("url"), resource},
                              {QStringLiteral("header"), header},
@@ -102,7 +103,8 @@ void TestServiceBus::roundTrip_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<QByteArray>("body");
     QTest::newRow("get") << QStringLiteral("GET") << QStringLiteral("/status?x=1") << QByteArray();
-    QTest::newRow("post") << QStringLiteral("POST") << QStringLiteral("/api/cmd") << QByteArray("{\"on\":true}");
+    QTest::newRow("post") << QStringLiteral("POST") << QStringLiteral("/api/cmd")
+                          << QByteArray("{\"on\":true}");
     QTest::newRow("lower-case put") << QStringLiteral("put") << QStringLiteral("/v") << QByteArray("7");
 }
 
@@ -122,7 +124,12 @@ void TestServiceBus::roundTrip()
     QCOMPARE(c.value(QStringLiteral("status_code")).toInt(), 201);
     QCOMPARE(QByteArray::fromBase64(c.value(QStringLiteral("body")).toString().toLatin1()),
              method.toUpper().toLatin1() + ' ' + path.toLatin1() + ' ' + body);
-    QCOMPARE(c.value(QStringLiteral("header")).toObject().value(QStringLiteral("X-Echo")).toArray().first().toString(),
+    QCOMPARE(c.value(QStringLiteral("header"))
+                 .toObject()
+                 .value(QStringLiteral("X-Echo"))
+                 .toArray()
+                 .first()
+                 .toString(),
              QStringLiteral("t1"));
 }
 
@@ -132,10 +139,14 @@ void TestServiceBus::refusals_data()
     QTest::addColumn<QString>("method");
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("reasonPart");
-    QTest::newRow("port not allowed") << QStringLiteral("22:/") << QStringLiteral("GET") << 403 << QStringLiteral("allowlist");
-    QTest::newRow("no port") << QStringLiteral("/x") << QStringLiteral("GET") << 400 << QStringLiteral("<port>:<path>");
-    QTest::newRow("bad method") << QStringLiteral("%1:/") << QStringLiteral("CONNECT") << 405 << QStringLiteral("not supported");
-    QTest::newRow("nothing listens") << QStringLiteral("closed") << QStringLiteral("GET") << 502 << QStringLiteral("failed");
+    QTest::newRow("port not allowed")
+        << QStringLiteral("22:/") << QStringLiteral("GET") << 403 << QStringLiteral("allowlist");
+    QTest::newRow("no port") << QStringLiteral("/x") << QStringLiteral("GET") << 400
+                             << QStringLiteral("<port>:<path>");
+    QTest::newRow("bad method") << QStringLiteral("%1:/") << QStringLiteral("CONNECT") << 405
+                                << QStringLiteral("not supported");
+    QTest::newRow("nothing listens") << QStringLiteral("closed") << QStringLiteral("GET") << 502
+                                     << QStringLiteral("failed");
 }
 
 void TestServiceBus::refusals()
@@ -153,7 +164,8 @@ void TestServiceBus::refusals()
     QCOMPARE(a.parentId(), request.id());
     const QJsonObject c = a.content().toObject();
     QCOMPARE(c.value(QStringLiteral("status_code")).toInt(), status);
-    const QString text = QString::fromUtf8(QByteArray::fromBase64(c.value(QStringLiteral("body")).toString().toLatin1()));
+    const QString text =
+        QString::fromUtf8(QByteArray::fromBase64(c.value(QStringLiteral("body")).toString().toLatin1()));
     QVERIFY2(text.contains(reasonPart), qPrintable(text));
     QCOMPARE(m_server->connections, 0);
 }
@@ -161,16 +173,19 @@ void TestServiceBus::refusals()
 void TestServiceBus::userInfoInThePathStaysOnLoopback()
 {
     // "<port>:@host/" must not become http://127.0.0.1:<port>@host/.
-    const Message a = answerTo(call(QStringLiteral("%1:@evil.example/x").arg(m_server->serverPort()), QStringLiteral("GET")));
+    const Message a = answerTo(
+        call(QStringLiteral("%1:@evil.example/x").arg(m_server->serverPort()), QStringLiteral("GET")));
     const QJsonObject c = a.content().toObject();
     QCOMPARE(c.value(QStringLiteral("status_code")).toInt(), 201);
-    QCOMPARE(QByteArray::fromBase64(c.value(QStringLiteral("body")).toString().toLatin1()), QByteArray("GET /@evil.example/x "));
+    QCOMPARE(QByteArray::fromBase64(c.value(QStringLiteral("body")).toString().toLatin1()),
+             QByteArray("GET /@evil.example/x "));
 }
 
 void TestServiceBus::silentServiceTimesOut()
 {
     m_server->silent = true;
-    const Message a = answerTo(call(QStringLiteral("%1:/slow").arg(m_server->serverPort()), QStringLiteral("GET")));
+    const Message a =
+        answerTo(call(QStringLiteral("%1:/slow").arg(m_server->serverPort()), QStringLiteral("GET")));
     QCOMPARE(a.content().toObject().value(QStringLiteral("status_code")).toInt(), 504);
 }
 
