@@ -107,15 +107,13 @@ void CloudHub::wireSessions()
 {
     SessionManager *sessions = m_sessions.get();
     connect(sessions, &SessionManager::nodeConnected, this, [this, sessions](const QString &node, const SessionInfo &info) {
-        if (Status s = m_registry->recordConnected(info); !s)
-            qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+        m_registry->recordConnected(info);
         m_dispatcher->nodeConnected(node, [sessions, node](const Message &m) { return sessions->send(node, m); });
     });
     connect(sessions, &SessionManager::nodeDisconnected, this,
             [this](const QString &node, const QString &, const QDateTime &at) {
                 m_dispatcher->nodeDisconnected(node);
-                if (Status s = m_registry->recordDisconnected(node, at); !s)
-                    qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+                m_registry->recordDisconnected(node, at);
             });
     connect(sessions, &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
     // Upstream `response` messages are acks (PROTOCOL.md §4) and go nowhere else.

@@ -23,6 +23,7 @@
 #include <QWebSocket>
 
 #include <cstdio>
+#include <unistd.h>
 
 using namespace qedge;
 
@@ -41,6 +42,18 @@ qint64 rssKiB(qint64 pid)
             return line.mid(6).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+// utime + stime of a process in milliseconds (/proc/<pid>/stat fields 14 and 15).
+qint64 cpuMs(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    const qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
+    return ticks * 1000 / sysconf(_SC_CLK_TCK);
 }
 
 // ---- load generator (separate process) -------------------------------------------------------
@@ -180,11 +193,13 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
     std::printf("issued %d certificates in %.1f s\n", total, issue.elapsed() / 1000.0);
     const qint64 baseRss = rssKiB(hub.processId());
     std::printf("hub RSS with no sessions: %lld KiB\n", baseRss);
-    std::printf("%-10s %-14s %-16s %-16s %-10s\n", "sessions", "handshakes/s", "hub RSS (KiB)", "KiB/session", "failed");
+    std::printf("%-10s %-14s %-18s %-16s %-16s %-10s\n", "sessions", "handshakes/s", "hub CPU ms/hs", "hub RSS (KiB)",
+                "KiB/session", "failed");
 
     std::vector<std::unique_ptr<QProcess>> loads;
     int from = 0;
     for (int level : levels) {
+        const qint64 cpuBefore = cpuMs(hub.processId());
         auto load = std::make_unique<QProcess>();
         load->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         load->start(QCoreApplication::applicationFilePath(),
@@ -212,12 +227,14 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
             hub.waitForReadyRead(100);
             hub.readAll();
         }
+        const qint64 cpuUsed = cpuMs(hub.processId()) - cpuBefore;
         const int connected = m.captured(1).toInt();
         const int failed = m.captured(2).toInt();
         const double secs = m.captured(3).toDouble();
         const qint64 rss = rssKiB(hub.processId());
-        std::printf("%-10d %-14.0f %-16lld %-16.1f %-10d\n", level, (level - from) / secs, rss,
-                    double(rss - baseRss) / qMax(1, level), failed + (level - from - connected - failed));
+        std::printf("%-10d %-14.0f %-18.2f %-16lld %-16.1f %-10d\n", level, (level - from) / secs,
+                    double(cpuUsed) / qMax(1, level - from), rss, double(rss - baseRss) / qMax(1, level),
+                    failed + (level - from - connected - failed));
         std::fflush(stdout);
         loads.push_back(std::move(load));
         from = level;
