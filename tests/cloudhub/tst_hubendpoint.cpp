@@ -1,6 +1,7 @@
 // The secure edge WebSocket endpoint of the real cloudhub binary: mTLS, identity checks, eviction,
 // keepalive timeout, node limit, frame limits, control operations, node registry, process shell.
 #include "shared/crypto/certauthority.h"
+#include "shared/codec.h"
 #include "shared/crypto/csr.h"
 #include "tests/support/hubprocess.h"
 #include "tests/support/testedge.h"
@@ -48,6 +49,7 @@ private slots:
     void malformedFrames_data();
     void malformedFrames();
     void nodeLimit();
+    void sendBufferCapClosesOnlyThatSession();
     void secondHubOnTheSameDataDirIsRefused();
     void sampleConfigMatchesTheSchema();
     void sigtermExitsZero();
@@ -333,6 +335,33 @@ void TestHubEndpoint::nodeLimit()
     QVERIFY(again.connectTo(hub.webSocketPort()));
     QVERIFY(a->waitForDisconnected());
     QVERIFY(answersPing(*b));
+    QCOMPARE(hub.stop(), 0);
+}
+
+void TestHubEndpoint::sendBufferCapClosesOnlyThatSession()
+{
+    HubProcess hub({QStringLiteral("--send-buffer-bytes"), QStringLiteral("65536")});
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    auto bystander = connectedEdge(QStringLiteral("buf-ok"), hub);
+    QVERIFY(bystander);
+
+    TestEdge slow(QStringLiteral("buf-slow"));
+    QVERIFY(slow.bootstrap(hub.bootstrapUrl(), hub.joinToken()).ok());
+    std::unique_ptr<QSslSocket> sock = slow.rawConnect(hub.webSocketPort());
+    QVERIFY(sock);
+    sock->setReadBufferSize(16 * 1024); // stop reading: the hub's answers pile up on its side
+    // Each ping is answered with an ack that copies its 32 KiB resource: ~13 MB of answers,
+    // more than the kernel buffers between the two sockets hold.
+    Message ping = control(op::Ping);
+    ping.setResource(QString(32 * 1024, u'r'));
+    for (int i = 0; i < 400 && sock->state() == QAbstractSocket::ConnectedState; ++i) {
+        ping.header().id = Message::newId();
+        sock->write(TestEdge::clientFrame(1, codec::encode(ping)));
+        if (i % 20 == 0)
+            QCoreApplication::processEvents();
+    }
+    QVERIFY(hub.waitForOutput(QStringLiteral("send buffer over its cap"), 10000));
+    QVERIFY(answersPing(*bystander));
     QCOMPARE(hub.stop(), 0);
 }
 

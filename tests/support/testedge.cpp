@@ -267,16 +267,13 @@ std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const M
     }
 }
 
-RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
+std::unique_ptr<QSslSocket> TestEdge::rawConnect(quint16 port, QByteArray *rest, int timeoutMs) const
 {
-    RawClose out;
-    QSslSocket sock;
-    sock.setSslConfiguration(sslConfiguration());
-    sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
-    if (!sock.waitForEncrypted(timeoutMs)) {
-        out.error = QStringLiteral("TLS: ") + sock.errorString();
-        return out;
-    }
+    auto sock = std::make_unique<QSslSocket>();
+    sock->setSslConfiguration(sslConfiguration());
+    sock->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    if (!sock->waitForEncrypted(timeoutMs))
+        return nullptr;
     QByteArray key(16, Qt::Uninitialized);
     for (char &c : key)
         c = char(QRandomGenerator::global()->bounded(256));
@@ -287,25 +284,64 @@ RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
     for (const auto &h : m_headers)
         head += h.first + ": " + h.second + "\r\n";
     head += "\r\n";
-    sock.write(head);
-
+    sock->write(head);
     QByteArray buf;
     QDeadlineTimer deadline(timeoutMs);
+    while (!buf.contains("\r\n\r\n")) {
+        if (deadline.hasExpired())
+            return nullptr;
+        if (sock->bytesAvailable() == 0 && !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            return nullptr;
+        buf += sock->readAll();
+    }
+    if (!buf.startsWith("HTTP/1.1 101"))
+        return nullptr;
+    if (rest)
+        *rest = buf.mid(buf.indexOf("\r\n\r\n") + 4);
+    return sock;
+}
+
+QByteArray TestEdge::clientFrame(quint8 opcode, const QByteArray &payload)
+{
+    QByteArray frame;
+    frame.append(char(0x80 | (opcode & 0x0f)));
+    const quint64 len = quint64(payload.size());
+    if (len < 126) {
+        frame.append(char(0x80 | len));
+    } else if (len <= 0xffff) {
+        frame.append(char(0x80 | 126));
+        frame.append(char(len >> 8)).append(char(len & 0xff));
+    } else {
+        frame.append(char(0x80 | 127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            frame.append(char((len >> shift) & 0xff));
+    }
+    const quint32 mask = QRandomGenerator::global()->generate();
+    char maskBytes[4] = {char(mask >> 24), char(mask >> 16), char(mask >> 8), char(mask)};
+    frame.append(maskBytes, 4);
+    QByteArray body = payload;
+    for (qsizetype i = 0; i < body.size(); ++i)
+        body[i] = char(body[i] ^ maskBytes[i % 4]);
+    return frame + body;
+}
+
+RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
+{
+    RawClose out;
+    QByteArray buf;
+    QDeadlineTimer deadline(timeoutMs);
+    std::unique_ptr<QSslSocket> sock = rawConnect(port, &buf, timeoutMs);
+    if (!sock) {
+        out.error = QStringLiteral("TLS or upgrade failed");
+        return out;
+    }
+    out.upgraded = true;
     auto readMore = [&] {
-        if (sock.bytesAvailable() == 0 && !sock.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+        if (sock->bytesAvailable() == 0 && !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             return false;
-        buf += sock.readAll();
+        buf += sock->readAll();
         return true;
     };
-    while (!buf.contains("\r\n\r\n")) {
-        if (deadline.hasExpired() || !readMore()) {
-            out.error = QStringLiteral("no upgrade response");
-            return out;
-        }
-    }
-    const qsizetype headEnd = buf.indexOf("\r\n\r\n") + 4;
-    out.upgraded = buf.startsWith("HTTP/1.1 101");
-    buf.remove(0, headEnd);
     // Frames from the server are unmasked: 2-byte header, 16/64-bit extended lengths.
     while (!deadline.hasExpired()) {
         while (buf.size() >= 2) {

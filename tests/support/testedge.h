@@ -8,11 +8,13 @@
 #include <QList>
 #include <QObject>
 #include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace qedge::test {
@@ -100,6 +102,11 @@ public:
 
     /// Raw TLS + upgrade with this edge's identity and headers; returns the first close frame.
     RawClose rawConnectAndReadClose(quint16 port, int timeoutMs = 5000) const;
+    /// Raw TLS + upgrade; the socket after the 101 response (null on failure; *rest gets any bytes
+    /// that followed the response head). For tests that must not read, or must write raw frames.
+    std::unique_ptr<QSslSocket> rawConnect(quint16 port, QByteArray *rest = nullptr, int timeoutMs = 5000) const;
+    /// One masked client frame (FIN set) with the given opcode (1 text, 2 binary, 8 close).
+    static QByteArray clientFrame(quint8 opcode, const QByteArray &payload);
 
 private:
     QString m_node;
