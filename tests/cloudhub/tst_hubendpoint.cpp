@@ -19,6 +19,7 @@ namespace {
 
 constexpr int KeepaliveSeconds = 3;
 constexpr int MaxFrameBytes = 64 * 1024;
+constexpr int HandshakeSeconds = 2;
 
 Message control(const QString &operation)
 {
@@ -41,6 +42,8 @@ private slots:
     void controlOperationsAreAcked();
     void newConnectionEvictsTheOldOne();
     void keepaliveTimeoutClosesTheSession();
+    void headerNamesInAnyCase();
+    void silentClientAfterTlsIsDropped();
     void refusedIdentity_data();
     void refusedIdentity();
     void noClientCertificateFailsTls();
@@ -69,7 +72,8 @@ void TestHubEndpoint::initTestCase()
     m_hub = std::make_unique<HubProcess>(QStringList{
         QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds), QStringLiteral("--max-frame-bytes"),
         QString::number(MaxFrameBytes), QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
-        QStringLiteral("--log-rules"), QStringLiteral("qedge.http.debug=true")});
+        QStringLiteral("--handshake-timeout"), QString::number(HandshakeSeconds), QStringLiteral("--log-rules"),
+        QStringLiteral("qedge.http.debug=true")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
 }
 
@@ -203,6 +207,32 @@ void TestHubEndpoint::keepaliveTimeoutClosesTheSession()
     QVERIFY2(edge->closeReason().contains(QStringLiteral("keepalive")), qPrintable(edge->closeReason()));
     QVERIFY(bystander->isConnected());
     QVERIFY(answersPing(*bystander));
+}
+
+void TestHubEndpoint::headerNamesInAnyCase()
+{
+    // Go's http client canonicalises node_id to Node_id and ConnectionUse to Connectionuse.
+    TestEdge edge(QStringLiteral("case-1"));
+    QVERIFY(edge.bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
+    edge.removeHeader("node_id");
+    edge.removeHeader("ConnectionUse");
+    edge.setHeader("Node_id", "case-1");
+    edge.setHeader("Connectionuse", "msg");
+    QVERIFY(edge.connectTo(m_hub->webSocketPort()));
+    QVERIFY(answersPing(edge));
+}
+
+void TestHubEndpoint::silentClientAfterTlsIsDropped()
+{
+    TestEdge edge(QStringLiteral("silent-1"));
+    QVERIFY(edge.bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
+    QSslSocket sock;
+    sock.setSslConfiguration(edge.sslConfiguration());
+    sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), m_hub->webSocketPort());
+    QVERIFY(sock.waitForEncrypted(5000));
+    // No upgrade request: the hub hangs up once the handshake timeout has passed.
+    QTRY_COMPARE_WITH_TIMEOUT(sock.state(), QAbstractSocket::UnconnectedState, (HandshakeSeconds + 3) * 1000);
+    QVERIFY(m_hub->waitForOutput(QStringLiteral("no WebSocket upgrade within the handshake timeout")));
 }
 
 void TestHubEndpoint::refusedIdentity_data()
