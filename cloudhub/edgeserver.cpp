@@ -44,10 +44,7 @@ QString printable(const QString &s)
 } // namespace
 
 EdgeServer::EdgeServer(SessionManager *sessions, const Options &options, QObject *parent)
-    : QObject(parent),
-      m_sessions(sessions),
-      m_options(options),
-      m_listener(new http::SecureListener(this)),
+    : QObject(parent), m_sessions(sessions), m_options(options), m_listener(new http::SecureListener(this)),
       m_ws(QStringLiteral("qedge-cloudhub"), QWebSocketServer::NonSecureMode)
 {
     m_listener->setTlsConfiguration(m_options.tls);
@@ -179,14 +176,17 @@ void EdgeServer::refuse(QWebSocket *ws, const QString &node, QWebSocketProtocol:
                         const QString &key, const QString &reason)
 {
     ++m_rejections[key];
-    qCWarning(lcHubSession).noquote() << "refused edge connection from" << ws->peerAddress().toString() << "node"
-                                      << printable(node) << "code" << int(code) << ':' << reason;
+    qCWarning(lcHubSession).noquote() << "refused edge connection from" << ws->peerAddress().toString()
+                                      << "node" << printable(node) << "code" << int(code) << ':' << reason;
     emit connectionRejected(node, ws->peerAddress(), reason);
     // Nothing from this socket is processed: no message slot is connected, and it goes once closed.
     ws->setParent(this);
     connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
     ws->close(code, reason);
-    QTimer::singleShot(5000, ws, [ws] { ws->abort(); ws->deleteLater(); });
+    QTimer::singleShot(5000, ws, [ws] {
+        ws->abort();
+        ws->deleteLater();
+    });
 }
 
 } // namespace qedge::cloud

@@ -15,7 +15,8 @@ constexpr int ConnectFlushDelayMs = 200;
 // Past this many queued changes they are written without waiting.
 constexpr int MaxQueuedChanges = 2000;
 
-const QString Columns = QStringLiteral("id, first_seen, last_seen, online, remote_address, cert_serial, cert_expiry, labels");
+const QString Columns =
+    QStringLiteral("id, first_seen, last_seen, online, remote_address, cert_serial, cert_expiry, labels");
 
 qint64 toMs(const QDateTime &t)
 {
@@ -94,11 +95,11 @@ void NodeRegistry::recordConnected(const SessionInfo &info)
 {
     m_pendingSeen.remove(info.node);
     const qint64 now = toMs(info.connectedAt.isValid() ? info.connectedAt : QDateTime::currentDateTimeUtc());
-    queue({QStringLiteral("INSERT INTO nodes (") + Columns
-               + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                                "last_seen = excluded.last_seen, online = excluded.online, "
-                                "remote_address = excluded.remote_address, "
-                                "cert_serial = excluded.cert_serial, cert_expiry = excluded.cert_expiry"),
+    queue({QStringLiteral("INSERT INTO nodes (") + Columns +
+               QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                              "last_seen = excluded.last_seen, online = excluded.online, "
+                              "remote_address = excluded.remote_address, "
+                              "cert_serial = excluded.cert_serial, cert_expiry = excluded.cert_expiry"),
            {info.node, now, now, true, info.remoteAddress.toString(), info.certSerial, toMs(info.certExpiry),
             QStringLiteral("{}")}});
 }
@@ -106,7 +107,8 @@ void NodeRegistry::recordConnected(const SessionInfo &info)
 void NodeRegistry::recordDisconnected(const QString &node, const QDateTime &at)
 {
     m_pendingSeen.remove(node);
-    queue({QStringLiteral("UPDATE nodes SET online = ?, last_seen = ? WHERE id = ?"), {false, toMs(at), node}});
+    queue(
+        {QStringLiteral("UPDATE nodes SET online = ?, last_seen = ? WHERE id = ?"), {false, toMs(at), node}});
 }
 
 void NodeRegistry::touch(const QString &node)
@@ -127,7 +129,9 @@ Status NodeRegistry::flush()
                 return r.error();
         }
         for (auto it = seen.cbegin(); it != seen.cend(); ++it) {
-            if (auto r = m_db->exec(QStringLiteral("UPDATE nodes SET last_seen = ? WHERE id = ?"), {it.value(), it.key()}); !r)
+            if (auto r = m_db->exec(QStringLiteral("UPDATE nodes SET last_seen = ? WHERE id = ?"),
+                                    {it.value(), it.key()});
+                !r)
                 return r.error();
         }
         return {};
@@ -147,7 +151,8 @@ Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 
 Result<std::optional<NodeRegistry::Node>> NodeRegistry::node(const QString &id) const
 {
-    auto q = m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
+    auto q =
+        m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
     if (!q)
         return q.error();
     if (!q->next())

@@ -1,7 +1,7 @@
 // The secure edge WebSocket endpoint of the real cloudhub binary: mTLS, identity checks, eviction,
 // keepalive timeout, node limit, frame limits, control operations, node registry, process shell.
-#include "shared/crypto/certauthority.h"
 #include "shared/codec.h"
+#include "shared/crypto/certauthority.h"
 #include "shared/crypto/csr.h"
 #include "tests/support/hubprocess.h"
 #include "tests/support/testedge.h"
@@ -23,8 +23,8 @@ constexpr int HandshakeSeconds = 2;
 
 Message control(const QString &operation)
 {
-    return Message::create(QStringLiteral("edged"), QStringLiteral("resource"), operation, QStringLiteral("node/x"),
-                           "\"hello\"");
+    return Message::create(QStringLiteral("edged"), QStringLiteral("resource"), operation,
+                           QStringLiteral("node/x"), "\"hello\"");
 }
 
 } // namespace
@@ -69,11 +69,12 @@ private:
 
 void TestHubEndpoint::initTestCase()
 {
-    m_hub = std::make_unique<HubProcess>(QStringList{
-        QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds), QStringLiteral("--max-frame-bytes"),
-        QString::number(MaxFrameBytes), QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
-        QStringLiteral("--handshake-timeout"), QString::number(HandshakeSeconds), QStringLiteral("--log-rules"),
-        QStringLiteral("qedge.http.debug=true")});
+    m_hub = std::make_unique<HubProcess>(
+        QStringList{QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds),
+                    QStringLiteral("--max-frame-bytes"), QString::number(MaxFrameBytes),
+                    QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
+                    QStringLiteral("--handshake-timeout"), QString::number(HandshakeSeconds),
+                    QStringLiteral("--log-rules"), QStringLiteral("qedge.http.debug=true")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
 }
 
@@ -118,7 +119,8 @@ QVariantList TestHubEndpoint::registryRow(const QString &node)
     if (!db.isOpen() && !db.open())
         return {};
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("SELECT online, cert_serial, remote_address, first_seen, last_seen FROM nodes WHERE id = ?"));
+    q.prepare(QStringLiteral(
+        "SELECT online, cert_serial, remote_address, first_seen, last_seen FROM nodes WHERE id = ?"));
     q.addBindValue(node);
     if (!q.exec() || !q.next())
         return {};
@@ -131,7 +133,8 @@ void TestHubEndpoint::tokensAreSecretFiles()
     for (const QString &name : {QStringLiteral("join.token"), QStringLiteral("admin.token")}) {
         QFile f(m_hub->dataDir() + u'/' + name);
         QVERIFY2(f.exists(), qPrintable(name));
-        QCOMPARE(f.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+        QCOMPARE(f.permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
                  QFile::Permissions());
     }
 }
@@ -240,7 +243,8 @@ void TestHubEndpoint::refusedIdentity_data()
     QTest::addColumn<QByteArray>("header");
     QTest::addColumn<QByteArray>("value");
     QTest::addColumn<QString>("reasonPart");
-    QTest::newRow("node_id of another node") << QByteArray("node_id") << QByteArray("someone-else") << "does not name";
+    QTest::newRow("node_id of another node")
+        << QByteArray("node_id") << QByteArray("someone-else") << "does not name";
     QTest::newRow("no node_id") << QByteArray("node_id") << QByteArray() << "node_id";
     QTest::newRow("ConnectionUse str") << QByteArray("ConnectionUse") << QByteArray("str") << "ConnectionUse";
 }
@@ -280,7 +284,8 @@ void TestHubEndpoint::certificateOfAnotherCaFailsTls()
     auto otherCa = crypto::CertAuthority::create(QStringLiteral("Other CA"));
     QVERIFY(otherCa.ok());
     auto key = crypto::PrivateKey::generateP256();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:foreign-1"), {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:foreign-1"),
+                                    {QStringLiteral("system:nodes")});
     auto cert = otherCa->signCsr(csr.value(), 3600);
     QVERIFY(cert.ok());
     TestEdge edge(QStringLiteral("foreign-1"));
@@ -316,10 +321,12 @@ void TestHubEndpoint::malformedFrames_data()
     QTest::newRow("not JSON") << QStringLiteral("{this is not json") << true;
     QTest::newRow("JSON but not an envelope") << QStringLiteral("[1,2,3]") << false;
     QTest::newRow("non-decimal resourceversion")
-        << QStringLiteral(R"({"header":{"msg_id":"1","timestamp":1,"resourceversion":"abc"},"route":{"source":"edged","group":"resource","operation":"update","resource":"default/pod/a"},"content":null})")
+        << QStringLiteral(
+               R"({"header":{"msg_id":"1","timestamp":1,"resourceversion":"abc"},"route":{"source":"edged","group":"resource","operation":"update","resource":"default/pod/a"},"content":null})")
         << false;
     QTest::newRow("timestamp as a string")
-        << QStringLiteral(R"({"header":{"msg_id":"1","timestamp":"soon"},"route":{"operation":"update"},"content":null})")
+        << QStringLiteral(
+               R"({"header":{"msg_id":"1","timestamp":"soon"},"route":{"operation":"update"},"content":null})")
         << false;
 }
 

@@ -54,7 +54,8 @@ TestEdge::TestEdge(const QString &node, QObject *parent)
         if (m)
             m_received.append(m.value());
     });
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError e) { m_lastError = e; });
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this](QAbstractSocket::SocketError e) { m_lastError = e; });
     connect(m_keepaliveTimer, &QTimer::timeout, this, &TestEdge::sendKeepalive);
 }
 
@@ -91,24 +92,29 @@ Status TestEdge::bootstrap(const QUrl &bootstrapBase, const QString &token)
         return split.error();
     const HttpReply caReply = fetchCa(bootstrapBase);
     if (caReply.status != 200)
-        return Status::failure(QStringLiteral("ca"), QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
+        return Status::failure(
+            QStringLiteral("ca"),
+            QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
     auto ca = crypto::Certificate::fromDer(caReply.body);
     if (!ca)
         return ca.error();
     if (ca->sha256Hex() != split->caHash)
-        return Status::failure(QStringLiteral("pin"), QStringLiteral("the CA does not match the token's hash"));
+        return Status::failure(QStringLiteral("pin"),
+                               QStringLiteral("the CA does not match the token's hash"));
     auto key = crypto::PrivateKey::generateP256();
     if (!key)
         return key.error();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node,
+                                    {QStringLiteral("system:nodes")});
     if (!csr)
         return csr.error();
     const HttpReply certReply =
         requestCertificate(bootstrapBase, ca.value(), csr.value(), "Bearer " + split->jwt, m_node);
     if (certReply.status != 200)
-        return Status::failure(QStringLiteral("edge.crt"), QStringLiteral("GET /edge.crt: %1 %2 %3")
-                                                               .arg(certReply.status)
-                                                               .arg(QString::fromUtf8(certReply.body), certReply.networkError));
+        return Status::failure(QStringLiteral("edge.crt"),
+                               QStringLiteral("GET /edge.crt: %1 %2 %3")
+                                   .arg(certReply.status)
+                                   .arg(QString::fromUtf8(certReply.body), certReply.networkError));
     auto cert = crypto::Certificate::fromDer(certReply.body);
     if (!cert)
         return cert.error();
@@ -123,13 +129,16 @@ Status TestEdge::rotate(const QUrl &bootstrapBase)
     auto key = crypto::PrivateKey::generateP256();
     if (!key)
         return key.error();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node,
+                                    {QStringLiteral("system:nodes")});
     if (!csr)
         return csr.error();
-    const HttpReply reply = requestCertificate(bootstrapBase, m_ca, csr.value(), QByteArray(), m_node, &m_cert, &m_key);
+    const HttpReply reply =
+        requestCertificate(bootstrapBase, m_ca, csr.value(), QByteArray(), m_node, &m_cert, &m_key);
     if (reply.status != 200)
-        return Status::failure(QStringLiteral("edge.crt"),
-                               QStringLiteral("rotation: %1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body)));
+        return Status::failure(
+            QStringLiteral("edge.crt"),
+            QStringLiteral("rotation: %1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body)));
     auto cert = crypto::Certificate::fromDer(reply.body);
     if (!cert)
         return cert.error();
@@ -138,7 +147,8 @@ Status TestEdge::rotate(const QUrl &bootstrapBase)
     return {};
 }
 
-void TestEdge::setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert, const crypto::PrivateKey &key)
+void TestEdge::setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert,
+                           const crypto::PrivateKey &key)
 {
     m_ca = ca;
     m_cert = cert;
@@ -246,7 +256,8 @@ void TestEdge::close()
     m_socket.close();
 }
 
-std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const Message &)> &pred, int timeoutMs)
+std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const Message &)> &pred,
+                                                int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);
     qsizetype checked = 0;
@@ -277,10 +288,10 @@ std::unique_ptr<QSslSocket> TestEdge::rawConnect(quint16 port, QByteArray *rest,
     QByteArray key(16, Qt::Uninitialized);
     for (char &c : key)
         c = char(QRandomGenerator::global()->bounded(256));
-    QByteArray head = "GET /" + DefaultProject + '/' + m_node.toUtf8()
-                      + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
-                      + key.toBase64() + "\r\n";
+    QByteArray head = "GET /" + DefaultProject + '/' + m_node.toUtf8() +
+                      "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                      key.toBase64() + "\r\n";
     for (const auto &h : m_headers)
         head += h.first + ": " + h.second + "\r\n";
     head += "\r\n";
@@ -290,7 +301,8 @@ std::unique_ptr<QSslSocket> TestEdge::rawConnect(quint16 port, QByteArray *rest,
     while (!buf.contains("\r\n\r\n")) {
         if (deadline.hasExpired())
             return nullptr;
-        if (sock->bytesAvailable() == 0 && !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+        if (sock->bytesAvailable() == 0 &&
+            !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             return nullptr;
         buf += sock->readAll();
     }
@@ -337,7 +349,8 @@ RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
     }
     out.upgraded = true;
     auto readMore = [&] {
-        if (sock->bytesAvailable() == 0 && !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+        if (sock->bytesAvailable() == 0 &&
+            !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             return false;
         buf += sock->readAll();
         return true;
