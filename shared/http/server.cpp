@@ -15,7 +15,11 @@ Server::Server(QObject *parent) : QObject(parent), m_listener(new SecureListener
     connect(m_listener, &SecureListener::socketReady, this, &Server::onSocketReady);
 }
 
-Server::~Server() = default;
+Server::~Server()
+{
+    // Connections refer to m_router: end them before the members go.
+    qDeleteAll(findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly));
+}
 
 void Server::setLimits(const Limits &limits)
 {
@@ -63,8 +67,9 @@ void Server::close()
 void Server::onSocketReady(QTcpSocket *socket)
 {
     // The connection reparents the socket, which claims it from the listener.
-    new HttpConnection(socket, m_router, m_limits,
-                       [listener = m_listener](const QString &reason) { listener->countRejection(reason); }, this);
+    new HttpConnection(
+        socket, m_router, m_limits,
+        [listener = m_listener](const QString &reason) { listener->countRejection(reason); }, this);
 }
 
 } // namespace qedge::http

@@ -42,7 +42,9 @@ public:
     /// Routes to a handler that answers at once.
     void routeSync(const QByteArray &method, const QString &pattern, SyncHandler handler);
     /// GET upgrades on path go to wsServer->handleConnection() once accept (if set) returns true;
-    /// false answers 401. The request stays unread in the socket for the QWebSocketServer.
+    /// false answers 401. The request stays unread in the socket for the QWebSocketServer. The
+    /// TCP socket (a QSslSocket under TLS) becomes a child of wsServer, which deletes it on
+    /// disconnect; take upgraded sockets with nextWebSocket() so they get their limits.
     void setWebSocketRoute(const QString &path, QWebSocketServer *wsServer,
                            std::function<bool(const Request &)> accept = {});
 
