@@ -101,7 +101,12 @@ void EdgeServer::onSocketReady(QTcpSocket *socket)
     }
     const auto key = peerKey(socket->peerAddress(), socket->peerPort());
     m_peers.insert(key, Peer{ssl, ssl->peerCertificate()});
-    connect(socket, &QObject::destroyed, this, [this, key] { m_peers.remove(key); });
+    connect(socket, &QObject::destroyed, this, [this, key] {
+        // A newer connection may reuse the address and port; only drop an entry whose socket is gone.
+        auto it = m_peers.find(key);
+        if (it != m_peers.end() && it->socket.isNull())
+            m_peers.erase(it);
+    });
     // From here QWebSocketServer owns the socket: it deletes it once disconnected.
     socket->setParent(nullptr);
     // handleConnection() does not apply QWebSocketServer's handshake timeout (only its own accept
