@@ -40,7 +40,7 @@ Result<crypto::CertAuthority> loadOrCreateCa(const Config &config, const QString
         return ca;
     if (Status saved = ca->saveTo(cert, key); !saved)
         return saved.error();
-    qCInfo(lcHubCerts) << "created a new CA in" << pkiDir;
+    qCInfo(lcHubCerts).noquote() << "created a new CA in" << pkiDir;
     return ca;
 }
 
@@ -98,8 +98,8 @@ Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString
             return s.error();
         if (Status s = crypto::writeSecretFile(keyFile, serverKey->toPem()); !s)
             return s.error();
-        qCInfo(lcHubCerts) << "issued the hub certificate for" << config.list(key::DnsNames)
-                           << config.list(key::AdvertiseAddress);
+        qCInfo(lcHubCerts).noquote() << "issued the hub certificate for"
+                                     << (config.list(key::DnsNames) + config.list(key::AdvertiseAddress)).join(QStringLiteral(", "));
     }
 
     std::unique_ptr<HubPki> pki(new HubPki(std::move(ca).value(), *serverCert, *serverKey));
