@@ -1,0 +1,362 @@
+#include "cloudhub/dispatcher.h"
+
+#include "cloudhub/ackwriter.h"
+#include "cloudhub/deliverystore.h"
+#include "cloudhub/hublogging.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace qedge::cloud {
+
+namespace {
+
+QString reasonOf(EnqueueResult r)
+{
+    return r == EnqueueResult::DroppedDeleted ? QStringLiteral("delete-queued") : QStringLiteral("older");
+}
+
+} // namespace
+
+Dispatcher::Dispatcher(DispatcherConfig config, QObject *parent)
+    : QObject(parent), m_config(config), m_timer(new QTimer(this)),
+      m_clock([] { return QDateTime::currentMSecsSinceEpoch(); })
+{
+    m_timer->setSingleShot(true);
+    m_timer->setTimerType(Qt::PreciseTimer);
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        m_armedFor = NodeQueue::Never;
+        pump();
+    });
+}
+
+Dispatcher::~Dispatcher()
+{
+    if (m_ackThread) {
+        flushAcks();
+        m_ackThread->quit();
+        m_ackThread->wait();
+        delete m_ackWriter;
+    }
+}
+
+Status Dispatcher::open(Database *db)
+{
+    if (m_store)
+        return Status::failure(QStringLiteral("state"), QStringLiteral("the delivery store is already open"));
+    auto store = std::make_unique<DeliveryStore>(*db);
+    if (Status st = store->migrate(); !st)
+        return st;
+    if (Status st = loadFrom(*store); !st)
+        return st;
+    m_store = std::move(store);
+    m_ackThread = new QThread(this);
+    m_ackThread->setObjectName(QStringLiteral("delivery-acks"));
+    m_ackWriter = new AckWriter(*m_store, m_config.ackFlushIntervalMs, m_config.ackBatchMax);
+    m_ackWriter->moveToThread(m_ackThread);
+    m_ackThread->start();
+    return Status();
+}
+
+Status Dispatcher::loadFrom(DeliveryStore &store)
+{
+    auto snap = store.load();
+    if (!snap)
+        return snap.error();
+    m_memoryVersion = snap->lastVersion;
+    for (StoredResource &r : snap->resources)
+        m_resources.put(std::move(r));
+    for (const SyncRow &s : snap->sync)
+        queueFor(s.node).setAcked(s.uid, s.resourceVersion);
+    int loaded = 0;
+    for (const QueueRow &row : snap->queue) {
+        const StoredResource *r = m_resources.byUid(row.uid);
+        if (!r)
+            continue; // purged meanwhile: nothing left to say about it
+        QueueChange c;
+        c.uid = row.uid;
+        c.resource = r->edgeResource();
+        c.operation = row.operation;
+        c.resourceVersion = row.resourceVersion;
+        c.object = row.resourceVersion == r->resourceVersion
+                       ? r->json
+                       : ResourceStore::withVersion(r->json, row.resourceVersion);
+        c.source = r->source;
+        c.msgId = row.msgId;
+        c.enqueuedMs = row.enqueuedMs;
+        c.seq = row.seq;
+        const EnqueueResult res = queueFor(row.node).enqueue(std::move(c));
+        if (res == EnqueueResult::Queued || res == EnqueueResult::Replaced)
+            ++loaded;
+    }
+    qCInfo(lcHubDelivery) << "loaded" << m_resources.size() << "resources," << loaded << "queued messages for"
+                          << m_queues.size() << "nodes, last resourceVersion" << m_memoryVersion;
+    return Status();
+}
+
+NodeQueue &Dispatcher::queueFor(const QString &node)
+{
+    auto &slot = m_queues[node];
+    if (!slot)
+        slot = std::make_shared<NodeQueue>(m_config.queue);
+    return *slot;
+}
+
+const NodeQueue *Dispatcher::queue(const QString &node) const
+{
+    return m_queues.value(node).get();
+}
+
+Result<QJsonObject> Dispatcher::apply(const QStringList &nodes, const QJsonObject &object,
+                                      const QString &type)
+{
+    auto plan = m_resources.planApply(nodes, object, type);
+    if (!plan)
+        return plan.error();
+    return commitPlan(std::move(plan.value()));
+}
+
+Result<QJsonObject> Dispatcher::remove(const QStringList &nodes, const QString &namespaceName,
+                                       const QString &type, const QString &name)
+{
+    auto plan = m_resources.planRemove(nodes, namespaceName, type, name);
+    if (!plan)
+        return plan.error();
+    return commitPlan(std::move(plan.value()));
+}
+
+Result<QJsonObject> Dispatcher::commitPlan(ResourcePlan plan)
+{
+    const qint64 now = m_clock();
+    // Decide per node before writing, so the rows written are exactly what the queues will hold.
+    QList<QueueRow> rows;
+    QList<std::pair<QString, EnqueueResult>> drops;
+    const auto queueRows = [&](const ResourcePlan &p) {
+        rows.clear();
+        drops.clear();
+        for (const NodeChange &c : p.changes) {
+            NodeQueue &q = queueFor(c.node);
+            const EnqueueResult r = q.classify(p.next.uid, c.operation, c.resourceVersion);
+            if (r == EnqueueResult::DroppedOlder || r == EnqueueResult::DroppedDeleted) {
+                drops.append({c.node, r});
+                continue;
+            }
+            const QueueEntry *queued = q.entry(p.next.uid);
+            rows.append(QueueRow{c.node, p.next.uid, Message::newId(), c.operation, c.resourceVersion,
+                                 queued ? queued->seq : q.nextSeq(), now});
+        }
+        return rows;
+    };
+
+    if (m_store) {
+        const auto committed = m_store->commit(plan, queueRows);
+        if (!committed) {
+            qCWarning(lcHubStore).noquote()
+                << "committing" << plan.next.edgeResource() << "failed:" << committed.errorMessage();
+            return Error{QStringLiteral("storage"), committed.errorMessage()};
+        }
+        m_memoryVersion = std::max(m_memoryVersion, committed.value());
+    } else {
+        ResourceStore::finalize(plan, ++m_memoryVersion);
+        queueRows(plan);
+    }
+
+    const QString resource = plan.next.edgeResource();
+    QHash<QString, const NodeChange *> byNode;
+    for (const NodeChange &c : plan.changes)
+        byNode.insert(c.node, &c);
+    for (const QueueRow &row : rows) {
+        QueueChange c;
+        c.uid = row.uid;
+        c.resource = resource;
+        c.operation = row.operation;
+        c.resourceVersion = row.resourceVersion;
+        c.object = byNode.value(row.node)->json;
+        c.source = plan.next.source;
+        c.msgId = row.msgId;
+        c.enqueuedMs = row.enqueuedMs;
+        c.seq = row.seq;
+        queueFor(row.node).enqueue(std::move(c));
+        emit queued(row.node, row.uid, row.resourceVersion);
+        schedule(row.node);
+    }
+    for (const auto &[node, why] : drops)
+        emit dropped(node, plan.next.uid, reasonOf(why));
+
+    QJsonObject stored =
+        QJsonDocument::fromJson(plan.kind == ResourcePlan::Kind::RemoveSome ? plan.changes.first().json
+                                                                            : plan.next.json)
+            .object();
+    m_resources.put(std::move(plan.next));
+    return stored;
+}
+
+std::optional<QJsonObject> Dispatcher::get(const QString &node, const QString &namespaceName,
+                                           const QString &type, const QString &name) const
+{
+    return m_resources.get(node, namespaceName, type, name);
+}
+
+QList<QJsonObject> Dispatcher::list(const QString &node, const QString &type) const
+{
+    return m_resources.list(node, type);
+}
+
+void Dispatcher::sendNoAck(const QString &node, const Message &message)
+{
+    if (!queueFor(node).enqueueNoAck(message))
+        emit dropped(node, QString(), QStringLiteral("no-ack-overflow"));
+    schedule(node);
+}
+
+void Dispatcher::nodeConnected(const QString &node, WriteFn write)
+{
+    // A new connection evicts the old one: what was in flight there is written again here.
+    if (m_sessions.contains(node))
+        queueFor(node).connectionLost();
+    m_sessions.insert(node, std::move(write));
+    queueFor(node);
+    schedule(node);
+}
+
+void Dispatcher::nodeDisconnected(const QString &node)
+{
+    if (!m_sessions.remove(node))
+        return;
+    queueFor(node).connectionLost();
+    const auto w = m_wakeOf.find(node);
+    if (w != m_wakeOf.end()) {
+        m_wakes.erase({*w, node});
+        m_wakeOf.erase(w);
+    }
+}
+
+void Dispatcher::handleAck(const QString &node, const Message &response)
+{
+    const auto q = m_queues.value(node);
+    if (!q) {
+        ++m_counters.unknownAcks;
+        return;
+    }
+    const qint64 now = m_clock();
+    const auto outcome = q->ack(response.parentId(), now);
+    if (!outcome)
+        return; // counted by the queue
+    ++m_counters.acks;
+    if (outcome->superseded)
+        ++m_counters.staleAcks;
+    const qint64 latency = std::max<qint64>(0, outcome->roundTripMs);
+    m_counters.ackLatencySumMs += quint64(latency);
+    const auto bucket = std::lower_bound(DeliveryCounters::LatencyBoundsMs.begin(),
+                                         DeliveryCounters::LatencyBoundsMs.end(), latency);
+    ++m_counters.ackLatencyBuckets[size_t(bucket - DeliveryCounters::LatencyBoundsMs.begin())];
+
+    if (m_ackWriter)
+        m_ackWriter->add(AckRecord{node, outcome->uid, outcome->msgId, outcome->operation,
+                                   outcome->resourceVersion, outcome->superseded});
+    if (outcome->operation == op::Delete && !outcome->superseded)
+        m_resources.settleDelete(node, outcome->uid);
+    emit acked(node, outcome->uid, outcome->resourceVersion, latency);
+    schedule(node); // a window slot is free
+}
+
+void Dispatcher::schedule(const QString &node)
+{
+    if (!m_sessions.contains(node))
+        return;
+    const qint64 now = m_clock();
+    const qint64 wake = queueFor(node).nextWakeMs(now);
+    const auto old = m_wakeOf.find(node);
+    if (old != m_wakeOf.end()) {
+        if (*old == wake)
+            return;
+        m_wakes.erase({*old, node});
+        m_wakeOf.erase(old);
+    }
+    if (wake == NodeQueue::Never)
+        return;
+    m_wakes.insert({wake, node});
+    m_wakeOf.insert(node, wake);
+    if (!m_pumping)
+        arm();
+}
+
+void Dispatcher::arm()
+{
+    if (m_wakes.empty()) {
+        m_timer->stop();
+        m_armedFor = NodeQueue::Never;
+        return;
+    }
+    const qint64 due = m_wakes.begin()->first;
+    if (m_timer->isActive() && m_armedFor <= due)
+        return;
+    m_armedFor = due;
+    m_timer->start(int(std::clamp<qint64>(due - m_clock(), 0, 24 * 3600 * 1000)));
+}
+
+void Dispatcher::pump()
+{
+    m_pumping = true;
+    const qint64 now = m_clock();
+    QStringList uids;
+    while (!m_wakes.empty() && m_wakes.begin()->first <= now) {
+        const QString node = m_wakes.begin()->second;
+        m_wakes.erase(m_wakes.begin());
+        m_wakeOf.remove(node);
+        const auto session = m_sessions.constFind(node);
+        if (session == m_sessions.constEnd())
+            continue;
+        const WriteFn write = *session; // the callback may disconnect the node
+        NodeQueue &q = queueFor(node);
+        uids.clear();
+        const QList<Message> out = q.takeDue(now, &uids);
+        for (qsizetype i = 0; i < out.size(); ++i) {
+            const Message &m = out.at(i);
+            if (!write(m)) {
+                // The session is going away; nodeDisconnected() will put these back to pending.
+                m_counters.writeFailures += quint64(out.size() - i);
+                qCDebug(lcHubDelivery)
+                    << "write to" << node << "failed;" << out.size() - i << "messages wait";
+                break;
+            }
+            ++m_counters.messagesOut[m.operation()];
+            if (!uids.at(i).isEmpty())
+                emit delivered(node, uids.at(i), m.resourceVersion().toULongLong(), m.id());
+            if (!m_sessions.contains(node))
+                break; // disconnected from inside the write: the rest went back to pending
+        }
+        schedule(node);
+    }
+    m_pumping = false;
+    arm();
+}
+
+void Dispatcher::flushAcks()
+{
+    if (m_ackWriter)
+        QMetaObject::invokeMethod(m_ackWriter, &AckWriter::flush, Qt::BlockingQueuedConnection);
+}
+
+DeliveryCounters Dispatcher::counters() const
+{
+    DeliveryCounters c = m_counters;
+    for (const auto &q : m_queues) {
+        c.queueDepthTotal += quint64(q->depth());
+        c.queueDepthMax = std::max(c.queueDepthMax, quint64(q->depth()));
+        c.inFlightTotal += quint64(q->inFlight());
+        c.unknownAcks += q->unknownAcks();
+        c.noAckDropped += q->noAckDropped();
+        c.retries += q->retries();
+        c.backoffs += q->backoffs();
+    }
+    if (m_ackWriter)
+        c.acksPersisted = m_ackWriter->written();
+    return c;
+}
+
+} // namespace qedge::cloud
