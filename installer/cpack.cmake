@@ -49,9 +49,11 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${QEDGE_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 
-set(qedge_service_depends "adduser, init-system-helpers (>= 1.54~)")
+# Qt loads the SQLite driver as a plugin, which dpkg-shlibdeps cannot see; the TLS backend plugin
+# comes with libqt6network6, which shlibdeps does find.
+set(qedge_service_depends "adduser, init-system-helpers (>= 1.54~), libqt6sql6-sqlite")
 set(CPACK_DEBIAN_CLOUDHUB_PACKAGE_DEPENDS "${qedge_service_depends}")
-set(CPACK_DEBIAN_CLOUDHUB_PACKAGE_SUGGESTS "postgresql")
+set(CPACK_DEBIAN_CLOUDHUB_PACKAGE_SUGGESTS "libqt6sql6-psql, postgresql")
 set(CPACK_DEBIAN_CLOUDHUB_DESCRIPTION "cloud side of the QEdge cloud-edge hub
 cloudhub moves desired state to fleets of edge nodes and brings their state
 back over links that drop, with nothing lost. It speaks KubeEdge's cloud-edge

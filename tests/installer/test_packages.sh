@@ -77,15 +77,22 @@ check_deb() { # component package files...
   [[ $depends == *libc6* ]] || fail "$pkg: Depends lacks the shlibdeps result (libc6): $depends"
   local exe
   exe=$(grep -m1 '^/usr/bin/' "$tmp/$pkg.list")
-  if [ -n "$exe" ] && dpkg-deb --fsys-tarfile "$file" | tar -xO ".$exe" | grep -qa 'libQt6Core.so'; then
+  : >"$tmp/exe.bin"
+  [ -n "$exe" ] && dpkg-deb --fsys-tarfile "$file" | tar -xO ".$exe" >"$tmp/exe.bin" 2>/dev/null
+  if grep -qa 'libQt6Core.so' "$tmp/exe.bin"; then
     [[ $depends == *libqt6core6* ]] || fail "$pkg: links Qt but Depends lacks libqt6core6: $depends"
   fi
   if [ "$comp" = cloudhub ] || [ "$comp" = edgehub ]; then
-    dpkg-deb --ctrl-tarfile "$file" | tar -xO ./conffiles 2>/dev/null | grep -qx "/etc/qedge/$comp.conf" ||
+    # Whole listings into files first: grep -q closing a pipe early would fail it under pipefail.
+    mkdir -p "$tmp/control/$pkg"
+    dpkg-deb -e "$file" "$tmp/control/$pkg"
+    grep -qx "/etc/qedge/$comp.conf" "$tmp/control/$pkg/conffiles" 2>/dev/null ||
       fail "$pkg: /etc/qedge/$comp.conf is not a conffile"
     for s in postinst prerm postrm; do
-      dpkg-deb --ctrl-tarfile "$file" | tar -t 2>/dev/null | grep -qx "./$s" || fail "$pkg: no $s"
+      [ -x "$tmp/control/$pkg/$s" ] || fail "$pkg: no executable $s"
+      sh -n "$tmp/control/$pkg/$s" || fail "$pkg: $s is not valid sh"
     done
+    [[ $depends == *libqt6sql6-sqlite* ]] || fail "$pkg: Depends lacks the SQLite driver plugin (libqt6sql6-sqlite)"
   fi
   pass "$pkg contents ($(wc -l <"$tmp/$pkg.list") entries, Depends: $depends)"
 }
@@ -248,7 +255,7 @@ fi
 if [ "$install_test" = 1 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     fail "QEDGE_INSTALL_TEST_DPKG=1 needs root"
-  elif dpkg-query -W 'qedge-*' >/dev/null 2>&1 && dpkg-query -W -f='${db:Status-Status}\n' 'qedge-*' | grep -q installed; then
+  elif dpkg-query -W 'qedge-*' >/dev/null 2>&1 && dpkg-query -W -f='${db:Status-Status}\n' 'qedge-*' | grep installed >/dev/null; then
     fail "qedge packages are already installed here; refusing to touch them"
   else
     "$src/tests/installer/dpkg_roundtrip.sh" "$out" "$packages" || fail "dpkg install/remove/purge round trip"
