@@ -1,0 +1,7 @@
+#include "shared/http/httplog.h"
+
+namespace qedge::http {
+
+Q_LOGGING_CATEGORY(lcHttp, "qedge.http")
+
+} // namespace qedge::http

@@ -1,0 +1,343 @@
+#include "tests/support/testedge.h"
+
+#include "shared/codec.h"
+#include "shared/crypto/csr.h"
+#include "shared/crypto/jointoken.h"
+#include "shared/crypto/sslconfig.h"
+
+#include <QCryptographicHash>
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QRandomGenerator>
+#include <QSslSocket>
+#include <QTimer>
+#include <QtEndian>
+
+namespace qedge::test {
+
+namespace {
+
+const QByteArray DefaultProject = "e632aba927ea4ac2b575ec1603d56f10";
+
+HttpReply runRequest(const QNetworkRequest &req, const QByteArray &body)
+{
+    QNetworkAccessManager nam;
+    QNetworkReply *reply = nam.sendCustomRequest(req, "GET", body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    HttpReply out;
+    if (!reply->isFinished()) {
+        reply->abort();
+        out.networkError = QStringLiteral("timed out");
+    }
+    out.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    out.body = reply->readAll();
+    if (out.status == 0)
+        out.networkError = reply->errorString();
+    reply->deleteLater();
+    return out;
+}
+
+} // namespace
+
+TestEdge::TestEdge(const QString &node, QObject *parent)
+    : QObject(parent), m_node(node), m_keepaliveTimer(new QTimer(this))
+{
+    m_headers = {{"node_id", node.toUtf8()}, {"project_id", DefaultProject}, {"ConnectionUse", "msg"}};
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+        auto m = codec::decode(text.toUtf8());
+        if (m)
+            m_received.append(m.value());
+    });
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError e) { m_lastError = e; });
+    connect(m_keepaliveTimer, &QTimer::timeout, this, &TestEdge::sendKeepalive);
+}
+
+TestEdge::~TestEdge() = default;
+
+HttpReply TestEdge::fetchCa(const QUrl &bootstrapBase)
+{
+    QNetworkRequest req(bootstrapBase.resolved(QUrl(QStringLiteral("/ca.crt"))));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
+    req.setSslConfiguration(tls);
+    return runRequest(req, QByteArray());
+}
+
+HttpReply TestEdge::requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca,
+                                       const QByteArray &csrDer, const QByteArray &authorization,
+                                       const QString &nodeName, const crypto::Certificate *clientCert,
+                                       const crypto::PrivateKey *clientKey)
+{
+    QNetworkRequest req(bootstrapBase.resolved(QUrl(QStringLiteral("/edge.crt"))));
+    req.setSslConfiguration(crypto::clientSslConfiguration(ca, clientCert, clientKey));
+    if (!authorization.isEmpty())
+        req.setRawHeader("Authorization", authorization);
+    if (!nodeName.isNull())
+        req.setRawHeader("NodeName", nodeName.toUtf8());
+    req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/octet-stream"));
+    return runRequest(req, csrDer);
+}
+
+Status TestEdge::bootstrap(const QUrl &bootstrapBase, const QString &token)
+{
+    auto split = crypto::splitJoinToken(token);
+    if (!split)
+        return split.error();
+    const HttpReply caReply = fetchCa(bootstrapBase);
+    if (caReply.status != 200)
+        return Status::failure(QStringLiteral("ca"), QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
+    auto ca = crypto::Certificate::fromDer(caReply.body);
+    if (!ca)
+        return ca.error();
+    if (ca->sha256Hex() != split->caHash)
+        return Status::failure(QStringLiteral("pin"), QStringLiteral("the CA does not match the token's hash"));
+    auto key = crypto::PrivateKey::generateP256();
+    if (!key)
+        return key.error();
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    if (!csr)
+        return csr.error();
+    const HttpReply certReply =
+        requestCertificate(bootstrapBase, ca.value(), csr.value(), "Bearer " + split->jwt, m_node);
+    if (certReply.status != 200)
+        return Status::failure(QStringLiteral("edge.crt"), QStringLiteral("GET /edge.crt: %1 %2 %3")
+                                                               .arg(certReply.status)
+                                                               .arg(QString::fromUtf8(certReply.body), certReply.networkError));
+    auto cert = crypto::Certificate::fromDer(certReply.body);
+    if (!cert)
+        return cert.error();
+    m_ca = ca.value();
+    m_key = key.value();
+    m_cert = cert.value();
+    return {};
+}
+
+Status TestEdge::rotate(const QUrl &bootstrapBase)
+{
+    auto key = crypto::PrivateKey::generateP256();
+    if (!key)
+        return key.error();
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    if (!csr)
+        return csr.error();
+    const HttpReply reply = requestCertificate(bootstrapBase, m_ca, csr.value(), QByteArray(), m_node, &m_cert, &m_key);
+    if (reply.status != 200)
+        return Status::failure(QStringLiteral("edge.crt"),
+                               QStringLiteral("rotation: %1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body)));
+    auto cert = crypto::Certificate::fromDer(reply.body);
+    if (!cert)
+        return cert.error();
+    m_key = key.value();
+    m_cert = cert.value();
+    return {};
+}
+
+void TestEdge::setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert, const crypto::PrivateKey &key)
+{
+    m_ca = ca;
+    m_cert = cert;
+    m_key = key;
+}
+
+void TestEdge::clearClientCertificate()
+{
+    m_cert = crypto::Certificate();
+    m_key = crypto::PrivateKey();
+}
+
+QSslConfiguration TestEdge::sslConfiguration() const
+{
+    if (m_cert.isNull())
+        return crypto::clientSslConfiguration(m_ca);
+    return crypto::clientSslConfiguration(m_ca, &m_cert, &m_key);
+}
+
+void TestEdge::setHeader(const QByteArray &name, const QByteArray &value)
+{
+    removeHeader(name);
+    m_headers.append({name, value});
+}
+
+void TestEdge::removeHeader(const QByteArray &name)
+{
+    m_headers.removeIf([&](const auto &h) { return h.first.compare(name, Qt::CaseInsensitive) == 0; });
+}
+
+bool TestEdge::connectTo(quint16 port, int timeoutMs)
+{
+    QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events")
+                                 .arg(port)
+                                 .arg(QString::fromLatin1(DefaultProject), m_node)));
+    for (const auto &h : std::as_const(m_headers))
+        req.setRawHeader(h.first, h.second);
+    m_socket.setSslConfiguration(sslConfiguration());
+    m_received.clear();
+    m_socket.open(req);
+    QEventLoop loop;
+    connect(&m_socket, &QWebSocket::connected, &loop, &QEventLoop::quit);
+    connect(&m_socket, &QWebSocket::disconnected, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (m_socket.state() != QAbstractSocket::ConnectedState)
+        loop.exec();
+    return m_socket.state() == QAbstractSocket::ConnectedState;
+}
+
+bool TestEdge::isConnected() const
+{
+    return m_socket.state() == QAbstractSocket::ConnectedState;
+}
+
+bool TestEdge::waitForDisconnected(int timeoutMs)
+{
+    if (m_socket.state() == QAbstractSocket::UnconnectedState)
+        return true;
+    QEventLoop loop;
+    connect(&m_socket, &QWebSocket::disconnected, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return m_socket.state() == QAbstractSocket::UnconnectedState;
+}
+
+void TestEdge::sendKeepalive()
+{
+    // Exactly what edgecore sends (reference §1.4, §2.6).
+    send(Message::create(QStringLiteral("websocket"), QStringLiteral("resource"), op::Keepalive,
+                         QStringLiteral("node"), "\"ping\""));
+}
+
+void TestEdge::keepAliveEvery(int intervalMs)
+{
+    if (intervalMs <= 0) {
+        m_keepaliveTimer->stop();
+        return;
+    }
+    m_keepaliveTimer->start(intervalMs);
+}
+
+void TestEdge::send(const Message &m)
+{
+    m_socket.sendTextMessage(QString::fromUtf8(codec::encode(m)));
+}
+
+void TestEdge::sendText(const QString &text)
+{
+    m_socket.sendTextMessage(text);
+}
+
+void TestEdge::sendBinary(const QByteArray &data)
+{
+    m_socket.sendBinaryMessage(data);
+}
+
+void TestEdge::ack(const Message &m)
+{
+    send(Message::responseTo(m, QStringLiteral("OK")));
+}
+
+void TestEdge::close()
+{
+    m_keepaliveTimer->stop();
+    m_socket.close();
+}
+
+std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const Message &)> &pred, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    qsizetype checked = 0;
+    while (true) {
+        for (; checked < m_received.size(); ++checked) {
+            if (pred(m_received.at(checked)))
+                return m_received.at(checked);
+        }
+        if (deadline.hasExpired())
+            return std::nullopt;
+        QEventLoop loop;
+        connect(&m_socket, &QWebSocket::textMessageReceived, &loop, &QEventLoop::quit, Qt::QueuedConnection);
+        connect(&m_socket, &QWebSocket::disconnected, &loop, &QEventLoop::quit, Qt::QueuedConnection);
+        QTimer::singleShot(int(qMax<qint64>(1, deadline.remainingTime())), &loop, &QEventLoop::quit);
+        loop.exec();
+        if (m_socket.state() == QAbstractSocket::UnconnectedState && checked == m_received.size())
+            return std::nullopt;
+    }
+}
+
+RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
+{
+    RawClose out;
+    QSslSocket sock;
+    sock.setSslConfiguration(sslConfiguration());
+    sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    if (!sock.waitForEncrypted(timeoutMs)) {
+        out.error = QStringLiteral("TLS: ") + sock.errorString();
+        return out;
+    }
+    QByteArray key(16, Qt::Uninitialized);
+    for (char &c : key)
+        c = char(QRandomGenerator::global()->bounded(256));
+    QByteArray head = "GET /" + DefaultProject + '/' + m_node.toUtf8()
+                      + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
+                      + key.toBase64() + "\r\n";
+    for (const auto &h : m_headers)
+        head += h.first + ": " + h.second + "\r\n";
+    head += "\r\n";
+    sock.write(head);
+
+    QByteArray buf;
+    QDeadlineTimer deadline(timeoutMs);
+    auto readMore = [&] {
+        if (sock.bytesAvailable() == 0 && !sock.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            return false;
+        buf += sock.readAll();
+        return true;
+    };
+    while (!buf.contains("\r\n\r\n")) {
+        if (deadline.hasExpired() || !readMore()) {
+            out.error = QStringLiteral("no upgrade response");
+            return out;
+        }
+    }
+    const qsizetype headEnd = buf.indexOf("\r\n\r\n") + 4;
+    out.upgraded = buf.startsWith("HTTP/1.1 101");
+    buf.remove(0, headEnd);
+    // Frames from the server are unmasked: 2-byte header, 16/64-bit extended lengths.
+    while (!deadline.hasExpired()) {
+        while (buf.size() >= 2) {
+            const quint8 op = quint8(buf.at(0)) & 0x0f;
+            quint64 len = quint8(buf.at(1)) & 0x7f;
+            qsizetype off = 2;
+            if (len == 126) {
+                if (buf.size() < 4)
+                    break;
+                len = qFromBigEndian<quint16>(buf.constData() + 2);
+                off = 4;
+            } else if (len == 127) {
+                if (buf.size() < 10)
+                    break;
+                len = qFromBigEndian<quint64>(buf.constData() + 2);
+                off = 10;
+            }
+            if (quint64(buf.size() - off) < len)
+                break;
+            const QByteArray payload = buf.mid(off, qsizetype(len));
+            buf.remove(0, off + qsizetype(len));
+            if (op == 0x8) {
+                out.code = payload.size() >= 2 ? qFromBigEndian<quint16>(payload.constData()) : 1005;
+                out.reason = QString::fromUtf8(payload.mid(2));
+                return out;
+            }
+        }
+        if (!readMore())
+            break;
+    }
+    out.error = QStringLiteral("no close frame");
+    return out;
+}
+
+} // namespace qedge::test
