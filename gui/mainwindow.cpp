@@ -249,6 +249,11 @@ void MainWindow::connectTo(const HubProfile &profile)
         return;
     }
     m_token = token.value();
+    // A profile used to connect is remembered, with the pin the user accepts for it.
+    if (!profile.name.isEmpty()) {
+        m_store.save(profile);
+        m_store.setLastUsed(profile.name);
+    }
     m_client->setHub(profile.url, m_token);
     m_client->setPinnedFingerprint(profile.pin);
     setWindowTitle(tr("%1 — QEdge console").arg(profile.name));
