@@ -187,7 +187,7 @@ HubEvent HubEvent::fromJson(const QJsonObject &o)
 QString HubEvent::summary() const
 {
     QStringList parts;
-    for (const char *key : {"resource", "operation", "uid", "device", "property", "value", "state"}) {
+    for (const char *key : {"resource", "operation", "uid", "device", "property", "value", "state", "reason"}) {
         const QJsonValue v = raw.value(QLatin1String(key));
         if (v.isString() && !v.toString().isEmpty())
             parts << v.toString();

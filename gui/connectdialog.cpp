@@ -48,7 +48,9 @@ ConnectDialog::ConnectDialog(ProfileStore *store, QWidget *parent)
     form->addRow(tr("&Profile:"), m_profile);
     form->addRow(tr("Hub &URL:"), m_url);
     form->addRow(tr("&Token:"), m_token);
-    form->addRow(tr("Token &file:"), fileRow);
+    auto *fileLabel = new QLabel(tr("Token &file:"), this);
+    fileLabel->setBuddy(m_tokenFile);
+    form->addRow(fileLabel, fileRow);
     form->addRow(tr("Certificate:"), pinRow);
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);

@@ -132,7 +132,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_statsTimer.setInterval(1000);
     connect(&m_statsTimer, &QTimer::timeout, this, &MainWindow::pollStats);
     // Counting events is an approximation; a periodic list keeps the table honest.
-    m_nodesTimer.setInterval(15000);
+    m_nodesTimer.setInterval(10000);
     connect(&m_nodesTimer, &QTimer::timeout, this, [this] { loadNodes(false); });
 
     m_trustPrompt = [this](const QString &fp, const QString &subject) {
@@ -340,6 +340,9 @@ void MainWindow::pollStats()
 
 void MainWindow::onEvent(const HubEvent &event)
 {
+    // The hub dropped events for us (we were slow): the counts may be off, fetch the truth.
+    if (event.node.isEmpty() && event.type == QLatin1String("dropped"))
+        loadNodes(false);
     m_nodes->applyEvent(event);
     m_events->append(event);
     for (int i = 4; i < m_tabs->count(); ++i) {

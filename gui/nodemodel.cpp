@@ -201,7 +201,8 @@ void NodeModel::applyEvent(const HubEvent &e)
         ++n.queueDepth;
     } else if (t == QLatin1String("resource.delivered")) {
         ++n.sent;
-        ++n.inFlight;
+        // A retry is delivered again but is still one entry in flight.
+        n.inFlight = qMin(n.inFlight + 1, qMax(n.queueDepth, qint64(1)));
         n.lastSeen = e.time;
     } else if (t == QLatin1String("resource.acked")) {
         ++n.acked;

@@ -39,6 +39,8 @@ QTableView *makeTable(QAbstractItemModel *model, const QString &name, QWidget *p
     v->verticalHeader()->setDefaultSectionSize(v->fontMetrics().height() + 6);
     v->horizontalHeader()->setStretchLastSection(true);
     v->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    // These tables hold tens of rows: fitting columns on each reload is cheap and reads well.
+    QObject::connect(model, &QAbstractItemModel::modelReset, v, [v] { v->resizeColumnsToContents(); });
     return v;
 }
 
@@ -148,6 +150,7 @@ QWidget *NodePage::buildQueueTab()
     auto *split = new QSplitter(Qt::Vertical, w);
     split->addWidget(m_queueView);
     split->addWidget(m_chart);
+    split->setSizes({360, 260});
     auto *layout = new QVBoxLayout(w);
     layout->addWidget(m_queueSummary);
     layout->addWidget(split);

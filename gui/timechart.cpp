@@ -22,6 +22,7 @@ TimeChart::TimeChart(const QString &title, const QStringList &seriesNames, QWidg
     m_x->setTickCount(5);
     m_y->setLabelFormat(QStringLiteral("%.0f"));
     m_y->setRange(0, 10);
+    m_y->setTickCount(6);
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);
     for (const QString &name : seriesNames) {
@@ -57,13 +58,22 @@ void TimeChart::add(const QDateTime &t, const QList<double> &values)
         for (const QPointF &p : s->points())
             top = std::max(top, p.y());
     }
-    // Round the axis up to a readable step so it does not jitter with every point.
-    const double step = top <= 10 ? 10 : std::pow(10.0, std::floor(std::log10(top)));
-    m_y->setRange(0, std::ceil((top * 1.1) / step) * step);
+    // Round the axis up to 1, 2 or 5 times a power of ten so the five ticks are round numbers
+    // and the axis does not jitter with every point.
+    const double want = std::max(10.0, top * 1.1);
+    const double decade = std::pow(10.0, std::floor(std::log10(want)));
+    double nice = 10 * decade;
+    for (double f : {1.0, 2.0, 5.0}) {
+        if (f * decade >= want) {
+            nice = f * decade;
+            break;
+        }
+    }
+    m_y->setRange(0, nice);
     const QDateTime first = m_series.isEmpty() || m_series.first()->count() == 0
                                 ? t
                                 : QDateTime::fromMSecsSinceEpoch(qint64(m_series.first()->at(0).x()));
-    m_x->setRange(first.secsTo(t) < 60 ? t.addSecs(-60) : first, t);
+    m_x->setRange(first.secsTo(t) < 30 ? t.addSecs(-30) : first, t);
 }
 
 void TimeChart::clear()
