@@ -69,10 +69,10 @@ QString NodeInfo::labelsText() const
 
 bool NodeInfo::operator==(const NodeInfo &o) const
 {
-    return id == o.id && online == o.online && since == o.since && firstSeen == o.firstSeen
-        && lastSeen == o.lastSeen && remoteAddress == o.remoteAddress && queueDepth == o.queueDepth
-        && inFlight == o.inFlight && sent == o.sent && acked == o.acked && certSerial == o.certSerial
-        && certExpiry == o.certExpiry && labels == o.labels;
+    return id == o.id && online == o.online && since == o.since && firstSeen == o.firstSeen &&
+           lastSeen == o.lastSeen && remoteAddress == o.remoteAddress && queueDepth == o.queueDepth &&
+           inFlight == o.inFlight && sent == o.sent && acked == o.acked && certSerial == o.certSerial &&
+           certExpiry == o.certExpiry && labels == o.labels;
 }
 
 QueueEntry QueueEntry::fromJson(const QJsonObject &o)
@@ -187,7 +187,8 @@ HubEvent HubEvent::fromJson(const QJsonObject &o)
 QString HubEvent::summary() const
 {
     QStringList parts;
-    for (const char *key : {"resource", "operation", "uid", "device", "property", "value", "state", "reason"}) {
+    for (const char *key :
+         {"resource", "operation", "uid", "device", "property", "value", "state", "reason"}) {
         const QJsonValue v = raw.value(QLatin1String(key));
         if (v.isString() && !v.toString().isEmpty())
             parts << v.toString();

@@ -7,7 +7,8 @@
 
 namespace qedge {
 
-EdgeClient::EdgeClient(QObject *parent) : QObject(parent), m_nam(new QNetworkAccessManager(this)) {}
+EdgeClient::EdgeClient(QObject *parent) : QObject(parent), m_nam(new QNetworkAccessManager(this))
+{}
 
 void EdgeClient::get(const QString &path, QObject *ctx, Callback<QJsonObject> done)
 {
@@ -33,9 +34,9 @@ void EdgeClient::get(const QString &path, QObject *ctx, Callback<QJsonObject> do
         const QJsonObject o = QJsonDocument::fromJson(body).object();
         if (status >= 400) {
             const QString detail = o.value(QLatin1String("detail")).toString();
-            done(Result<QJsonObject>::failure(o.value(QLatin1String("error")).toString(),
-                                              detail.isEmpty() ? tr("The edgehub answered HTTP %1.").arg(status)
-                                                               : detail));
+            done(Result<QJsonObject>::failure(
+                o.value(QLatin1String("error")).toString(),
+                detail.isEmpty() ? tr("The edgehub answered HTTP %1.").arg(status) : detail));
             return;
         }
         done(o);

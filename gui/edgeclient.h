@@ -18,8 +18,7 @@ class EdgeClient : public QObject
 {
     Q_OBJECT
 public:
-    template<typename T>
-    using Callback = std::function<void(Result<T>)>;
+    template <typename T> using Callback = std::function<void(Result<T>)>;
 
     explicit EdgeClient(QObject *parent = nullptr);
 

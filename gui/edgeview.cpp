@@ -17,8 +17,8 @@ namespace qedge {
 
 EdgeView::EdgeView(QWidget *parent)
     : QWidget(parent), m_client(new EdgeClient(this)), m_url(new QLineEdit(this)), m_status(new QLabel(this)),
-      m_resources(new ResourceModel(this)), m_twins(new TwinModel(this)), m_resourcesView(new QTableView(this)),
-      m_devicesView(new QTableView(this))
+      m_resources(new ResourceModel(this)), m_twins(new TwinModel(this)),
+      m_resourcesView(new QTableView(this)), m_devicesView(new QTableView(this))
 {
     setObjectName(QStringLiteral("edgeView"));
     m_url->setObjectName(QStringLiteral("edgeUrl"));
@@ -73,7 +73,8 @@ void EdgeView::refresh()
 {
     m_client->status(this, [this](Result<EdgeStatus> r) {
         if (!r.ok()) {
-            m_status->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>").arg(r.errorMessage().toHtmlEscaped()));
+            m_status->setText(QStringLiteral("<span style='color:#c0392b'>%1</span>")
+                                  .arg(r.errorMessage().toHtmlEscaped()));
             return;
         }
         const EdgeStatus &s = r.value();
@@ -83,8 +84,9 @@ void EdgeView::refresh()
                                                : tr("<span style='color:#c0392b'>down</span>"),
                                    s.hub.toHtmlEscaped())
                               .arg(s.outboxDepth)
-                              .arg(s.certExpiry.isValid() ? s.certExpiry.toLocalTime().toString(QStringLiteral("yyyy-MM-dd"))
-                                                          : tr("—")));
+                              .arg(s.certExpiry.isValid()
+                                       ? s.certExpiry.toLocalTime().toString(QStringLiteral("yyyy-MM-dd"))
+                                       : tr("—")));
     });
     m_client->resources(this, [this](Result<QJsonArray> r) {
         if (r.ok())

@@ -35,7 +35,8 @@ EventStream::~EventStream()
     }
 }
 
-void EventStream::setHub(const QUrl &baseUrl, const QByteArray &token, const QString &pin, const QString &node)
+void EventStream::setHub(const QUrl &baseUrl, const QByteArray &token, const QString &pin,
+                         const QString &node)
 {
     m_url = baseUrl;
     m_url.setScheme(baseUrl.scheme() == QLatin1String("http") ? QStringLiteral("ws") : QStringLiteral("wss"));
@@ -81,8 +82,9 @@ QString EventStream::stateText() const
     case State::Connected:
         return tr("events: connected");
     case State::Reconnecting:
-        return m_detail.isEmpty() ? tr("events: reconnecting in %1 s").arg(secondsToRetry())
-                                  : tr("events: reconnecting in %1 s (%2)").arg(secondsToRetry()).arg(m_detail);
+        return m_detail.isEmpty()
+                   ? tr("events: reconnecting in %1 s").arg(secondsToRetry())
+                   : tr("events: reconnecting in %1 s (%2)").arg(secondsToRetry()).arg(m_detail);
     case State::Error:
         return tr("events: error: %1").arg(m_detail);
     }
@@ -113,8 +115,8 @@ void EventStream::open()
     m_socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
     QWebSocket *ws = m_socket;
     connect(ws, &QWebSocket::connected, this, [this, ws] {
-        if (!m_pin.isEmpty()
-            && tlspin::check(ws->sslConfiguration().peerCertificateChain(), m_pin) == tlspin::Verdict::Mismatch) {
+        if (!m_pin.isEmpty() && tlspin::check(ws->sslConfiguration().peerCertificateChain(), m_pin) ==
+                                    tlspin::Verdict::Mismatch) {
             m_fatal = true;
             setState(State::Error, tr("the hub's certificate changed"));
             ws->abort();
@@ -142,17 +144,18 @@ void EventStream::open()
             break;
         }
     });
-    connect(ws, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, ws](QAbstractSocket::SocketError) {
-        const QString why = ws->errorString();
-        if (why.contains(QLatin1String("401"))) {
-            m_fatal = true;
-            m_detail = tr("the hub refused the token (401)");
-        }
-        if (ws->state() == QAbstractSocket::UnconnectedState)
-            onDisconnected();
-        else if (m_detail.isEmpty())
-            m_detail = why;
-    });
+    connect(ws, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this, ws](QAbstractSocket::SocketError) {
+                const QString why = ws->errorString();
+                if (why.contains(QLatin1String("401"))) {
+                    m_fatal = true;
+                    m_detail = tr("the hub refused the token (401)");
+                }
+                if (ws->state() == QAbstractSocket::UnconnectedState)
+                    onDisconnected();
+                else if (m_detail.isEmpty())
+                    m_detail = why;
+            });
     setState(State::Connecting);
     QNetworkRequest req(m_url);
     req.setRawHeader("Authorization", "Bearer " + m_token);

@@ -35,7 +35,11 @@ public:
     int secondsToRetry() const;
     /// The delay before the next retry, for tests.
     int nextDelayMs() const { return m_delayMs; }
-    void setInitialDelay(int ms) { m_initialDelayMs = ms; m_delayMs = ms; }
+    void setInitialDelay(int ms)
+    {
+        m_initialDelayMs = ms;
+        m_delayMs = ms;
+    }
 
 signals:
     void event(const qedge::HubEvent &event);

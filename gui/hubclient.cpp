@@ -13,7 +13,7 @@ namespace {
 const char *const kCertProperty = "qedgeCertVerdict";
 const char *const kCertFingerprint = "qedgeCertFingerprint";
 
-template<typename T, typename F>
+template <typename T, typename F>
 HubClient::Callback<QJsonDocument> mapJson(HubClient::Callback<T> done, F convert)
 {
     return [done = std::move(done), convert](Result<QJsonDocument> r) {
@@ -76,8 +76,8 @@ void HubClient::call(const QByteArray &verb, const QString &path, const QByteArr
 {
     QUrl url = m_base;
     const int q = path.indexOf(QLatin1Char('?'));
-    url.setPath(m_base.path().chopped(m_base.path().endsWith(QLatin1Char('/')) ? 1 : 0)
-                    + (q < 0 ? path : path.left(q)),
+    url.setPath(m_base.path().chopped(m_base.path().endsWith(QLatin1Char('/')) ? 1 : 0) +
+                    (q < 0 ? path : path.left(q)),
                 QUrl::StrictMode);
     if (q >= 0)
         url.setQuery(path.mid(q + 1));
@@ -97,7 +97,8 @@ void HubClient::call(const QByteArray &verb, const QString &path, const QByteArr
         const auto chain = reply->sslConfiguration().peerCertificateChain();
         if (tlspin::check(chain, m_pin) == tlspin::Verdict::Mismatch) {
             reply->setProperty(kCertProperty, int(tlspin::Verdict::Mismatch));
-            reply->setProperty(kCertFingerprint, chain.isEmpty() ? QString() : tlspin::fingerprint(chain.first()));
+            reply->setProperty(kCertFingerprint,
+                               chain.isEmpty() ? QString() : tlspin::fingerprint(chain.first()));
             reply->abort();
         }
     });
@@ -115,8 +116,7 @@ void HubClient::onSslErrors(QNetworkReply *reply, const QList<QSslError> &errors
     if (verdict == tlspin::Verdict::Match)
         reply->ignoreSslErrors(errors);
     else if (verdict == tlspin::Verdict::Unknown && !chain.isEmpty())
-        emit certificateUnknown(tlspin::fingerprint(chain.first()),
-                                chain.first().subjectDisplayName());
+        emit certificateUnknown(tlspin::fingerprint(chain.first()), chain.first().subjectDisplayName());
     else if (verdict == tlspin::Verdict::Mismatch)
         emit certificateChanged(reply->property(kCertFingerprint).toString());
 }
@@ -150,8 +150,8 @@ Error HubClient::errorFor(QNetworkReply *reply, const QByteArray &body) const
                        "port are right.")
                         .arg(m_base.toString(), reply->errorString())};
         case QNetworkReply::SslHandshakeFailedError:
-            return {QStringLiteral("tls"), tr("TLS handshake with %1 failed: %2")
-                                               .arg(m_base.toString(), reply->errorString())};
+            return {QStringLiteral("tls"),
+                    tr("TLS handshake with %1 failed: %2").arg(m_base.toString(), reply->errorString())};
         default:
             return {QStringLiteral("network"), reply->errorString()};
         }
@@ -175,7 +175,8 @@ Error HubClient::errorFor(QNetworkReply *reply, const QByteArray &body) const
                                    : tr("%1 (HTTP %2)").arg(detail).arg(status)};
 }
 
-void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const Callback<QJsonDocument> &done)
+void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx,
+                       const Callback<QJsonDocument> &done)
 {
     reply->deleteLater();
     const QByteArray body = reply->readAll();
@@ -183,13 +184,15 @@ void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const
     Result<QJsonDocument> result = QJsonDocument();
     if (reply->error() != QNetworkReply::NoError || status >= 400 || status == 0) {
         result = errorFor(reply, body);
-        if (result.error().code == QLatin1String("unauthorized") || result.error().code == QLatin1String("forbidden"))
+        if (result.error().code == QLatin1String("unauthorized") ||
+            result.error().code == QLatin1String("forbidden"))
             emit authenticationFailed(result.errorMessage());
     } else {
         QJsonParseError pe;
         const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
         if (pe.error != QJsonParseError::NoError && !body.trimmed().isEmpty())
-            result = Error{QStringLiteral("bad_json"), tr("The hub sent JSON that does not parse: %1").arg(pe.errorString())};
+            result = Error{QStringLiteral("bad_json"),
+                           tr("The hub sent JSON that does not parse: %1").arg(pe.errorString())};
         else
             result = doc;
     }
@@ -199,7 +202,8 @@ void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const
 
 void HubClient::nodes(QObject *ctx, Callback<QList<NodeInfo>> done)
 {
-    call("GET", apiPath({QStringLiteral("nodes")}), {}, ctx, mapJson(std::move(done), [](const QJsonDocument &d) {
+    call("GET", apiPath({QStringLiteral("nodes")}), {}, ctx,
+         mapJson(std::move(done), [](const QJsonDocument &d) {
              QList<NodeInfo> list;
              const QJsonArray arr = d.object().value(QLatin1String("nodes")).toArray();
              list.reserve(arr.size());
@@ -228,8 +232,8 @@ void HubClient::resources(const QString &node, const QString &type, QObject *ctx
 void HubClient::resource(const QString &node, const QString &ns, const QString &type, const QString &name,
                          QObject *ctx, Callback<QJsonObject> done)
 {
-    call("GET", apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, type, name}), {}, ctx,
-         mapJson(std::move(done), [](const QJsonDocument &d) { return d.object(); }));
+    call("GET", apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, type, name}), {},
+         ctx, mapJson(std::move(done), [](const QJsonDocument &d) { return d.object(); }));
 }
 
 void HubClient::queue(const QString &node, QObject *ctx, Callback<QueueInfo> done)
@@ -256,7 +260,8 @@ void HubClient::devices(const QString &node, QObject *ctx, Callback<QList<Device
          }));
 }
 
-void HubClient::applyResource(const QString &node, const QJsonObject &object, QObject *ctx, Callback<QJsonObject> done)
+void HubClient::applyResource(const QString &node, const QJsonObject &object, QObject *ctx,
+                              Callback<QJsonObject> done)
 {
     const Status valid = validateResource(object);
     if (!valid.ok()) {
@@ -268,20 +273,22 @@ void HubClient::applyResource(const QString &node, const QJsonObject &object, QO
     if (ns.isEmpty())
         ns = QStringLiteral("default");
     const QString name = meta.value(QLatin1String("name")).toString();
-    call("PUT", apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, typeOf(object), name}),
+    call("PUT",
+         apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, typeOf(object), name}),
          QJsonDocument(object).toJson(QJsonDocument::Compact), ctx,
          mapJson(std::move(done), [](const QJsonDocument &d) { return d.object(); }));
 }
 
-void HubClient::deleteResource(const QString &node, const QString &ns, const QString &type, const QString &name,
-                               QObject *ctx, Callback<QJsonObject> done)
+void HubClient::deleteResource(const QString &node, const QString &ns, const QString &type,
+                               const QString &name, QObject *ctx, Callback<QJsonObject> done)
 {
-    call("DELETE", apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, type, name}), {}, ctx,
-         mapJson(std::move(done), [](const QJsonDocument &d) { return d.object(); }));
+    call("DELETE", apiPath({QStringLiteral("nodes"), node, QStringLiteral("resources"), ns, type, name}), {},
+         ctx, mapJson(std::move(done), [](const QJsonDocument &d) { return d.object(); }));
 }
 
-void HubClient::setDesired(const QString &node, const QString &ns, const QString &device, const QString &property,
-                           const QString &value, QObject *ctx, Callback<DeviceInfo> done)
+void HubClient::setDesired(const QString &node, const QString &ns, const QString &device,
+                           const QString &property, const QString &value, QObject *ctx,
+                           Callback<DeviceInfo> done)
 {
     const QJsonObject body{{QStringLiteral("desired"), QJsonObject{{property, value}}}};
     call("PUT", apiPath({QStringLiteral("nodes"), node, QStringLiteral("devices"), ns, device}),

@@ -25,8 +25,7 @@ class HubClient : public QObject
 {
     Q_OBJECT
 public:
-    template<typename T>
-    using Callback = std::function<void(Result<T>)>;
+    template <typename T> using Callback = std::function<void(Result<T>)>;
 
     explicit HubClient(QObject *parent = nullptr);
 

@@ -18,18 +18,23 @@ int main(int argc, char *argv[])
     parser.setApplicationDescription(QStringLiteral("QEdge desktop console"));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption profileOpt(QStringLiteral("profile"), QStringLiteral("Connect with this saved profile."),
+    const QCommandLineOption profileOpt(QStringLiteral("profile"),
+                                        QStringLiteral("Connect with this saved profile."),
                                         QStringLiteral("name"));
-    const QCommandLineOption urlOpt(QStringLiteral("hub"), QStringLiteral("Hub admin URL (https://host:10010)."),
-                                    QStringLiteral("url"));
-    const QCommandLineOption tokenFileOpt(QStringLiteral("token-file"), QStringLiteral("File holding the admin token."),
+    const QCommandLineOption urlOpt(
+        QStringLiteral("hub"), QStringLiteral("Hub admin URL (https://host:10010)."), QStringLiteral("url"));
+    const QCommandLineOption tokenFileOpt(QStringLiteral("token-file"),
+                                          QStringLiteral("File holding the admin token."),
                                           QStringLiteral("path"));
-    const QCommandLineOption pinOpt(QStringLiteral("pin"), QStringLiteral("SHA-256 fingerprint to trust (skips the question)."),
+    const QCommandLineOption pinOpt(QStringLiteral("pin"),
+                                    QStringLiteral("SHA-256 fingerprint to trust (skips the question)."),
                                     QStringLiteral("sha256"));
-    const QCommandLineOption edgeOpt(QStringLiteral("edge"), QStringLiteral("Edgehub local API URL to show in the Edge tab."),
+    const QCommandLineOption edgeOpt(QStringLiteral("edge"),
+                                     QStringLiteral("Edgehub local API URL to show in the Edge tab."),
                                      QStringLiteral("url"));
-    const QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("Tab to show first (fleet, overview, events, edge) "
-                                                                          "or a node id to open."),
+    const QCommandLineOption tabOpt(QStringLiteral("tab"),
+                                    QStringLiteral("Tab to show first (fleet, overview, events, edge) "
+                                                   "or a node id to open."),
                                     QStringLiteral("name"));
     parser.addOptions({profileOpt, urlOpt, tokenFileOpt, pinOpt, edgeOpt, tabOpt});
     parser.process(app);
@@ -40,8 +45,9 @@ int main(int argc, char *argv[])
     qedge::ProfileStore store;
     if (parser.isSet(urlOpt)) {
         qedge::HubProfile p = store.load(parser.value(profileOpt).isEmpty() ? QStringLiteral("command line")
-                                                                              : parser.value(profileOpt));
-        p.name = parser.value(profileOpt).isEmpty() ? QStringLiteral("command line") : parser.value(profileOpt);
+                                                                            : parser.value(profileOpt));
+        p.name =
+            parser.value(profileOpt).isEmpty() ? QStringLiteral("command line") : parser.value(profileOpt);
         p.url = QUrl::fromUserInput(parser.value(urlOpt));
         if (parser.isSet(tokenFileOpt)) {
             p.tokenFile = parser.value(tokenFileOpt);
@@ -67,7 +73,8 @@ int main(int argc, char *argv[])
             if (tab == QLatin1String("edge"))
                 window.edgeView()->refresh();
         } else {
-            QObject::connect(&window, &qedge::MainWindow::connected, &window, [&window, tab] { window.openNode(tab); });
+            QObject::connect(&window, &qedge::MainWindow::connected, &window,
+                             [&window, tab] { window.openNode(tab); });
         }
     }
     return app.exec();

@@ -81,7 +81,8 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_banner->setObjectName(QStringLiteral("banner"));
     m_banner->setWordWrap(true);
-    m_banner->setStyleSheet(QStringLiteral("background: #fdecea; color: #8e1b10; padding: 6px; border: 1px solid #f5c6cb;"));
+    m_banner->setStyleSheet(
+        QStringLiteral("background: #fdecea; color: #8e1b10; padding: 6px; border: 1px solid #f5c6cb;"));
     m_banner->hide();
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -125,9 +126,7 @@ MainWindow::MainWindow(QWidget *parent)
         if (error)
             showBanner(message);
     });
-    connect(m_client, &HubClient::certificateChanged, this, [this](const QString &) {
-        m_stream->stop();
-    });
+    connect(m_client, &HubClient::certificateChanged, this, [this](const QString &) { m_stream->stop(); });
 
     m_statsTimer.setInterval(1000);
     connect(&m_statsTimer, &QTimer::timeout, this, &MainWindow::pollStats);
@@ -161,9 +160,11 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildActions()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    QAction *connectAct = file->addAction(icon("connect"), tr("&Connect to hub…"), this, &MainWindow::showConnectDialog);
+    QAction *connectAct =
+        file->addAction(icon("connect"), tr("&Connect to hub…"), this, &MainWindow::showConnectDialog);
     connectAct->setShortcut(QKeySequence::Open);
-    QAction *exportAct = file->addAction(icon("export"), tr("&Export table as CSV…"), this, [this] { exportCsv(); });
+    QAction *exportAct =
+        file->addAction(icon("export"), tr("&Export table as CSV…"), this, [this] { exportCsv(); });
     exportAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     file->addSeparator();
     QAction *quit = file->addAction(icon("quit"), tr("&Quit"), this, &QWidget::close);
@@ -186,7 +187,8 @@ void MainWindow::buildActions()
     view->addSeparator();
     const char *const names[] = {"node", "chart", "events", "edge"};
     for (int i = 0; i < 4; ++i) {
-        QAction *a = view->addAction(icon(names[i]), m_tabs->tabText(i), this, [this, i] { m_tabs->setCurrentIndex(i); });
+        QAction *a = view->addAction(icon(names[i]), m_tabs->tabText(i), this,
+                                     [this, i] { m_tabs->setCurrentIndex(i); });
         a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_1 + i)));
     }
     QAction *openNodeAct = view->addAction(icon("node"), tr("&Open selected node"), this, [this] {
@@ -210,13 +212,14 @@ void MainWindow::buildActions()
 
 void MainWindow::about()
 {
-    QMessageBox::about(this, tr("About QEdge console"),
-                       tr("<h3>QEdge console %1</h3><p>The desktop console of QEdge, a cloud-edge hub compatible with "
-                          "KubeEdge. It talks to a cloudhub's admin API and an edgehub's local API.</p>"
-                          "<p>Built with Qt %2, running on Qt %3.<br>Connected hub: %4</p>")
-                           .arg(QStringLiteral(QEDGE_VERSION), QStringLiteral(QT_VERSION_STR),
-                                QString::fromLatin1(qVersion()),
-                                m_profile.url.isEmpty() ? tr("none") : m_profile.url.toString().toHtmlEscaped()));
+    QMessageBox::about(
+        this, tr("About QEdge console"),
+        tr("<h3>QEdge console %1</h3><p>The desktop console of QEdge, a cloud-edge hub compatible with "
+           "KubeEdge. It talks to a cloudhub's admin API and an edgehub's local API.</p>"
+           "<p>Built with Qt %2, running on Qt %3.<br>Connected hub: %4</p>")
+            .arg(QStringLiteral(QEDGE_VERSION), QStringLiteral(QT_VERSION_STR),
+                 QString::fromLatin1(qVersion()),
+                 m_profile.url.isEmpty() ? tr("none") : m_profile.url.toString().toHtmlEscaped()));
 }
 
 void MainWindow::showConnectDialog()
@@ -274,7 +277,8 @@ void MainWindow::probe()
             return;
         }
         if (r.error().code == QLatin1String("certificate_unknown")) {
-            const QString fp = r.errorMessage().section(QLatin1String("SHA-256 "), 1).section(QLatin1Char(')'), 0, 0);
+            const QString fp =
+                r.errorMessage().section(QLatin1String("SHA-256 "), 1).section(QLatin1Char(')'), 0, 0);
             if (!fp.isEmpty() && m_trustPrompt && m_trustPrompt(fp, m_profile.url.host())) {
                 m_profile.pin = fp;
                 m_store.savePin(m_profile.name, fp);
@@ -427,8 +431,9 @@ void MainWindow::exportCsv(const QString &path)
     }
     const int op = m_activity->begin(tr("Exporting"));
     const Status s = writeCsv(v->model(), target);
-    m_activity->end(op, s.ok() ? tr("Exported %1 rows to %2").arg(v->model()->rowCount()).arg(target) : s.errorMessage(),
-                    !s.ok());
+    m_activity->end(
+        op, s.ok() ? tr("Exported %1 rows to %2").arg(v->model()->rowCount()).arg(target) : s.errorMessage(),
+        !s.ok());
 }
 
 void MainWindow::updateCounts()

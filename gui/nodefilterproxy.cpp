@@ -30,8 +30,8 @@ bool NodeFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceP
 {
     const QAbstractItemModel *m = sourceModel();
     if (m_status != StatusFilter::All) {
-        const bool online = m->index(sourceRow, NodeModel::Id, sourceParent).data(NodeModel::StatusRole)
-                            == QLatin1String("online");
+        const bool online = m->index(sourceRow, NodeModel::Id, sourceParent).data(NodeModel::StatusRole) ==
+                            QLatin1String("online");
         if (online != (m_status == StatusFilter::Online))
             return false;
     }

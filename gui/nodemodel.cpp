@@ -89,11 +89,11 @@ QVariant NodeModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ForegroundRole && index.column() == Status)
         return QBrush(n.online ? QColor(0x1b, 0x7f, 0x3b) : QColor(0x9a, 0x9a, 0x9a));
-    if (role == Qt::ForegroundRole && index.column() == CertExpiry && n.certExpiry.isValid()
-        && n.certExpiry < QDateTime::currentDateTimeUtc().addDays(14))
+    if (role == Qt::ForegroundRole && index.column() == CertExpiry && n.certExpiry.isValid() &&
+        n.certExpiry < QDateTime::currentDateTimeUtc().addDays(14))
         return QBrush(QColor(0xc0, 0x39, 0x2b));
-    if (role == Qt::TextAlignmentRole && (index.column() == QueueDepth || index.column() == InFlight
-                                          || index.column() == AckedSent))
+    if (role == Qt::TextAlignmentRole &&
+        (index.column() == QueueDepth || index.column() == InFlight || index.column() == AckedSent))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
 }
@@ -284,7 +284,8 @@ void NodeModel::flush()
         i = j + 1;
     }
     if (!added.isEmpty()) {
-        std::sort(added.begin(), added.end(), [](const NodeInfo &a, const NodeInfo &b) { return a.id < b.id; });
+        std::sort(added.begin(), added.end(),
+                  [](const NodeInfo &a, const NodeInfo &b) { return a.id < b.id; });
         const int first = int(m_rows.size());
         beginInsertRows(QModelIndex(), first, first + int(added.size()) - 1);
         for (const NodeInfo &n : added) {

@@ -16,7 +16,18 @@ class NodeModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Id, Status, Since, LastSeen, QueueDepth, InFlight, AckedSent, CertExpiry, Labels, ColumnCount };
+    enum Column {
+        Id,
+        Status,
+        Since,
+        LastSeen,
+        QueueDepth,
+        InFlight,
+        AckedSent,
+        CertExpiry,
+        Labels,
+        ColumnCount
+    };
     /// Raw value for sorting (numbers, times, bools) under this role.
     static constexpr int SortRole = Qt::UserRole;
     /// "online"/"offline" for the status filter.

@@ -52,7 +52,8 @@ QPushButton *button(const QString &text, const QString &icon, QWidget *parent)
 }
 } // namespace
 
-NodePage::NodePage(HubClient *client, Activity *activity, EventLogModel *events, const QString &node, QWidget *parent)
+NodePage::NodePage(HubClient *client, Activity *activity, EventLogModel *events, const QString &node,
+                   QWidget *parent)
     : QWidget(parent), m_client(client), m_activity(activity), m_node(node), m_header(new QLabel(this)),
       m_tabs(new QTabWidget(this)), m_resources(new ResourceModel(this)), m_queue(new QueueModel(this)),
       m_twins(new TwinModel(this)), m_typeFilter(new QSortFilterProxyModel(this)),
@@ -216,8 +217,10 @@ void NodePage::loadNode()
                 .arg(n.id.toHtmlEscaped(),
                      n.online ? tr("<span style='color:#1b7f3b'>online</span>")
                               : tr("<span style='color:#9a9a9a'>offline</span>"),
-                     n.since.isValid() ? n.since.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : tr("—"),
-                     n.lastSeen.isValid() ? n.lastSeen.toLocalTime().toString(QStringLiteral("HH:mm:ss")) : tr("never"),
+                     n.since.isValid() ? n.since.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                                       : tr("—"),
+                     n.lastSeen.isValid() ? n.lastSeen.toLocalTime().toString(QStringLiteral("HH:mm:ss"))
+                                          : tr("never"),
                      n.remoteAddress.isEmpty() ? tr("no address") : n.remoteAddress.toHtmlEscaped())
                 .arg(n.queueDepth)
                 .arg(n.inFlight)
@@ -335,23 +338,27 @@ void NodePage::deleteSelectedResource()
         return;
     const int op = m_activity->begin(tr("Deleting %1").arg(name));
     m_client->deleteResource(m_node, ns, type, name, this, [this, op, name](Result<QJsonObject> r) {
-        m_activity->end(op, r.ok() ? tr("Deleted %1").arg(name) : tr("Delete failed: %1").arg(r.errorMessage()), !r.ok());
+        m_activity->end(
+            op, r.ok() ? tr("Deleted %1").arg(name) : tr("Delete failed: %1").arg(r.errorMessage()), !r.ok());
         loadResources();
         loadQueue();
     });
 }
 
-void NodePage::setDesired(const QString &ns, const QString &device, const QString &property, const QString &value)
+void NodePage::setDesired(const QString &ns, const QString &device, const QString &property,
+                          const QString &value)
 {
     const int op = m_activity->begin(tr("Setting %1.%2").arg(device, property));
-    m_client->setDesired(m_node, ns, device, property, value, this, [this, op, device, property, value](Result<DeviceInfo> r) {
-        if (!r.ok()) {
-            m_activity->end(op, tr("Setting %1.%2 failed: %3").arg(device, property, r.errorMessage()), true);
-            return;
-        }
-        m_twins->updateDevice(r.value());
-        m_activity->end(op, tr("Desired %1.%2 = %3").arg(device, property, value));
-    });
+    m_client->setDesired(
+        m_node, ns, device, property, value, this, [this, op, device, property, value](Result<DeviceInfo> r) {
+            if (!r.ok()) {
+                m_activity->end(op, tr("Setting %1.%2 failed: %3").arg(device, property, r.errorMessage()),
+                                true);
+                return;
+            }
+            m_twins->updateDevice(r.value());
+            m_activity->end(op, tr("Desired %1.%2 = %3").arg(device, property, value));
+        });
 }
 
 } // namespace qedge

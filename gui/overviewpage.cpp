@@ -30,8 +30,10 @@ OverviewPage::OverviewPage(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("overview"));
     auto *numbers = new QHBoxLayout;
-    m_online = bigNumber(QStringLiteral("onlineCount"), QStringLiteral("#1b7f3b"), this, numbers, tr("Online"));
-    m_offline = bigNumber(QStringLiteral("offlineCount"), QStringLiteral("#7f8c8d"), this, numbers, tr("Offline"));
+    m_online =
+        bigNumber(QStringLiteral("onlineCount"), QStringLiteral("#1b7f3b"), this, numbers, tr("Online"));
+    m_offline =
+        bigNumber(QStringLiteral("offlineCount"), QStringLiteral("#7f8c8d"), this, numbers, tr("Offline"));
     m_depth = bigNumber(QStringLiteral("queueDepth"), QStringLiteral("#2c6fbb"), this, numbers, tr("Queued"));
     m_rate = bigNumber(QStringLiteral("ackRate"), QStringLiteral("#d35400"), this, numbers, tr("Acked / s"));
     m_nodes = new TimeChart(tr("Nodes"), {tr("online"), tr("offline")}, this);

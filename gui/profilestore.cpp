@@ -21,17 +21,20 @@ Result<QByteArray> HubProfile::resolveToken() const
     if (!token.isEmpty())
         return token.trimmed();
     if (tokenFile.isEmpty())
-        return Result<QByteArray>::failure(QStringLiteral("no_token"),
-                                           QCoreApplication::translate("HubProfile", "Give a token or a token file."));
+        return Result<QByteArray>::failure(
+            QStringLiteral("no_token"),
+            QCoreApplication::translate("HubProfile", "Give a token or a token file."));
     QFile f(tokenFile);
     if (!f.open(QIODevice::ReadOnly))
         return Result<QByteArray>::failure(
             QStringLiteral("token_file"),
-            QCoreApplication::translate("HubProfile", "Cannot read the token file %1: %2").arg(tokenFile, f.errorString()));
+            QCoreApplication::translate("HubProfile", "Cannot read the token file %1: %2")
+                .arg(tokenFile, f.errorString()));
     const QByteArray t = f.readLine(4096).trimmed();
     if (t.isEmpty())
-        return Result<QByteArray>::failure(QStringLiteral("token_file"),
-                                           QCoreApplication::translate("HubProfile", "The token file %1 is empty.").arg(tokenFile));
+        return Result<QByteArray>::failure(
+            QStringLiteral("token_file"),
+            QCoreApplication::translate("HubProfile", "The token file %1 is empty.").arg(tokenFile));
     return t;
 }
 

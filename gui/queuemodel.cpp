@@ -5,7 +5,8 @@
 
 namespace qedge {
 
-QueueModel::QueueModel(QObject *parent) : QAbstractTableModel(parent) {}
+QueueModel::QueueModel(QObject *parent) : QAbstractTableModel(parent)
+{}
 
 int QueueModel::rowCount(const QModelIndex &parent) const
 {

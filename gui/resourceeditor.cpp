@@ -36,11 +36,13 @@ ResourceEditor::ResourceEditor(const QString &node, const QJsonObject &object, Q
     connect(m_edit, &QPlainTextEdit::textChanged, this, &ResourceEditor::validate);
     QJsonObject shown = object;
     if (shown.isEmpty()) {
-        shown = QJsonObject{{QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                            {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                            {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), QStringLiteral("example")},
-                                                                    {QStringLiteral("namespace"), QStringLiteral("default")}}},
-                            {QStringLiteral("data"), QJsonObject{{QStringLiteral("key"), QStringLiteral("value")}}}};
+        shown = QJsonObject{
+            {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+            {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
+            {QStringLiteral("metadata"),
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("example")},
+                         {QStringLiteral("namespace"), QStringLiteral("default")}}},
+            {QStringLiteral("data"), QJsonObject{{QStringLiteral("key"), QStringLiteral("value")}}}};
     }
     m_edit->setPlainText(QString::fromUtf8(QJsonDocument(shown).toJson(QJsonDocument::Indented)));
     resize(640, 520);
@@ -69,7 +71,8 @@ void ResourceEditor::validate()
     }
     m_object = m_problem.isEmpty() ? doc.object() : QJsonObject();
     m_status->setText(m_problem.isEmpty() ? tr("Valid %1.").arg(HubClient::typeOf(m_object)) : m_problem);
-    m_status->setStyleSheet(m_problem.isEmpty() ? QStringLiteral("color: #1b7f3b") : QStringLiteral("color: #c0392b"));
+    m_status->setStyleSheet(m_problem.isEmpty() ? QStringLiteral("color: #1b7f3b")
+                                                : QStringLiteral("color: #c0392b"));
     m_ok->setEnabled(m_problem.isEmpty());
 }
 

@@ -23,7 +23,8 @@ QString typeOf(const QJsonObject &o)
 }
 } // namespace
 
-ResourceModel::ResourceModel(QObject *parent) : QAbstractTableModel(parent) {}
+ResourceModel::ResourceModel(QObject *parent) : QAbstractTableModel(parent)
+{}
 
 int ResourceModel::rowCount(const QModelIndex &parent) const
 {

@@ -40,10 +40,12 @@ Status writeCsv(const QAbstractItemModel *model, const QString &path)
 {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
-        return Status::failure(QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, f.errorString()));
+        return Status::failure(QStringLiteral("io"),
+                               QStringLiteral("Cannot write %1: %2").arg(path, f.errorString()));
     f.write(toCsv(model).toUtf8());
     if (!f.commit())
-        return Status::failure(QStringLiteral("io"), QStringLiteral("Cannot write %1: %2").arg(path, f.errorString()));
+        return Status::failure(QStringLiteral("io"),
+                               QStringLiteral("Cannot write %1: %2").arg(path, f.errorString()));
     return {};
 }
 

@@ -6,7 +6,8 @@
 
 namespace qedge {
 
-TwinModel::TwinModel(QObject *parent) : QAbstractTableModel(parent) {}
+TwinModel::TwinModel(QObject *parent) : QAbstractTableModel(parent)
+{}
 
 int TwinModel::rowCount(const QModelIndex &parent) const
 {
@@ -42,7 +43,8 @@ QVariant TwinModel::data(const QModelIndex &index, int role) const
     const Twin &t = twinAt(index.row());
     if (role == DiffersRole)
         return t.differs();
-    if (role == Qt::BackgroundRole && t.differs() && (index.column() == Desired || index.column() == Reported))
+    if (role == Qt::BackgroundRole && t.differs() &&
+        (index.column() == Desired || index.column() == Reported))
         return QBrush(QColor(0xff, 0xe8, 0xb0));
     if (role == Qt::FontRole && t.differs() && index.column() == Reported) {
         QFont f;
@@ -110,7 +112,8 @@ Qt::ItemFlags TwinModel::flags(const QModelIndex &index) const
 
 bool TwinModel::setData(const QModelIndex &index, const QVariant &value, int role)
 {
-    if (role != Qt::EditRole || !checkIndex(index, CheckIndexOption::IndexIsValid) || index.column() != Desired)
+    if (role != Qt::EditRole || !checkIndex(index, CheckIndexOption::IndexIsValid) ||
+        index.column() != Desired)
         return false;
     const QString text = value.toString();
     const Twin &t = twinAt(index.row());

@@ -13,8 +13,17 @@ class TwinModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Device, Property, Type, Desired, DesiredVersion, Reported, ReportedVersion, ReportedTime,
-                  ColumnCount };
+    enum Column {
+        Device,
+        Property,
+        Type,
+        Desired,
+        DesiredVersion,
+        Reported,
+        ReportedVersion,
+        ReportedTime,
+        ColumnCount
+    };
     /// True on every cell of a row whose desired and reported values differ.
     static constexpr int DiffersRole = Qt::UserRole + 1;
 
@@ -36,7 +45,8 @@ public:
     int findRow(const QString &deviceId, const QString &property) const;
 
 signals:
-    void desiredEditRequested(const QString &ns, const QString &device, const QString &property, const QString &value);
+    void desiredEditRequested(const QString &ns, const QString &device, const QString &property,
+                              const QString &value);
 
 private:
     struct Row

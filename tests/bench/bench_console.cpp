@@ -28,19 +28,21 @@ QByteArray fleetJson(int n)
 {
     QJsonArray nodes;
     for (int i = 0; i < n; ++i) {
-        nodes.append(QJsonObject{{QStringLiteral("id"), QStringLiteral("edge-%1").arg(i, 5, 10, QLatin1Char('0'))},
-                                 {QStringLiteral("online"), i % 4 != 0},
-                                 {QStringLiteral("since"), QStringLiteral("2026-11-23T09:00:00Z")},
-                                 {QStringLiteral("firstSeen"), QStringLiteral("2026-11-01T09:00:00Z")},
-                                 {QStringLiteral("lastSeen"), QStringLiteral("2026-11-23T09:10:00.123Z")},
-                                 {QStringLiteral("remoteAddress"), QStringLiteral("10.0.%1.%2:40000").arg(i / 250).arg(i % 250)},
-                                 {QStringLiteral("queueDepth"), i % 13},
-                                 {QStringLiteral("inFlight"), i % 3},
-                                 {QStringLiteral("sent"), 1000 + i},
-                                 {QStringLiteral("acked"), 990 + i},
-                                 {QStringLiteral("certSerial"), QStringLiteral("5f3a%1").arg(i)},
-                                 {QStringLiteral("certExpiry"), QStringLiteral("2027-11-23T09:00:00Z")},
-                                 {QStringLiteral("labels"), QJsonObject{{QStringLiteral("site"), QStringLiteral("site-%1").arg(i % 40)}}}});
+        nodes.append(QJsonObject{
+            {QStringLiteral("id"), QStringLiteral("edge-%1").arg(i, 5, 10, QLatin1Char('0'))},
+            {QStringLiteral("online"), i % 4 != 0},
+            {QStringLiteral("since"), QStringLiteral("2026-11-23T09:00:00Z")},
+            {QStringLiteral("firstSeen"), QStringLiteral("2026-11-01T09:00:00Z")},
+            {QStringLiteral("lastSeen"), QStringLiteral("2026-11-23T09:10:00.123Z")},
+            {QStringLiteral("remoteAddress"), QStringLiteral("10.0.%1.%2:40000").arg(i / 250).arg(i % 250)},
+            {QStringLiteral("queueDepth"), i % 13},
+            {QStringLiteral("inFlight"), i % 3},
+            {QStringLiteral("sent"), 1000 + i},
+            {QStringLiteral("acked"), 990 + i},
+            {QStringLiteral("certSerial"), QStringLiteral("5f3a%1").arg(i)},
+            {QStringLiteral("certExpiry"), QStringLiteral("2027-11-23T09:00:00Z")},
+            {QStringLiteral("labels"),
+             QJsonObject{{QStringLiteral("site"), QStringLiteral("site-%1").arg(i % 40)}}}});
     }
     return QJsonDocument(QJsonObject{{QStringLiteral("nodes"), nodes}}).toJson(QJsonDocument::Compact);
 }
@@ -112,9 +114,11 @@ void loadAndShow(int runs)
         sorted.push_back(s.nsecsElapsed() / 1e6);
     }
     std::printf("load 10,000 nodes (%d runs, median):\n", runs);
-    std::printf("  parse /api/v1/nodes JSON (%.1f MiB)          %8.1f ms\n", json.size() / 1048576.0, median(parse));
+    std::printf("  parse /api/v1/nodes JSON (%.1f MiB)          %8.1f ms\n", json.size() / 1048576.0,
+                median(parse));
     std::printf("  ... then model reset (cumulative)           %8.1f ms\n", median(model));
-    std::printf("  ... then table shown and painted (cumulative) %6.1f ms   <- time to load and show\n", median(shown));
+    std::printf("  ... then table shown and painted (cumulative) %6.1f ms   <- time to load and show\n",
+                median(shown));
     std::printf("  re-sort by queue depth + repaint            %8.1f ms\n", median(sorted));
 }
 
@@ -178,11 +182,13 @@ void eventToScreen(int rate, int seconds)
         busy.start();
         while (sent < due) {
             const int node = QRandomGenerator::global()->bounded(10000);
-            const QByteArray frame = QStringLiteral(R"({"type":"%1","time":"2026-11-23T09:00:01.234Z","node":"edge-%2","uid":"u","resourceVersion":"%3","latencyMs":3})")
-                                         .arg(types.at(sent % 3))
-                                         .arg(node, 5, 10, QLatin1Char('0'))
-                                         .arg(sent)
-                                         .toUtf8();
+            const QByteArray frame =
+                QStringLiteral(
+                    R"({"type":"%1","time":"2026-11-23T09:00:01.234Z","node":"edge-%2","uid":"u","resourceVersion":"%3","latencyMs":3})")
+                    .arg(types.at(sent % 3))
+                    .arg(node, 5, 10, QLatin1Char('0'))
+                    .arg(sent)
+                    .toUtf8();
             const qint64 arrived = clock.nsecsElapsed();
             const HubEvent e = HubEvent::fromJson(QJsonDocument::fromJson(frame).object());
             nodes.applyEvent(e);
@@ -200,12 +206,14 @@ void eventToScreen(int rate, int seconds)
     while (feeder.isActive() || nodes.hasPending())
         QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
     const double wallS = wall.nsecsElapsed() / 1e9;
-    std::printf("event to screen, %d events/s for %d s over 10,000 rows sorted by queue depth:\n", rate, seconds);
-    std::printf("  events %d in %.2f s (%.0f/s), %d batches, %d paints\n", sent, wallS, sent / wallS, batches, watch.paints);
+    std::printf("event to screen, %d events/s for %d s over 10,000 rows sorted by queue depth:\n", rate,
+                seconds);
+    std::printf("  events %d in %.2f s (%.0f/s), %d batches, %d paints\n", sent, wallS, sent / wallS, batches,
+                watch.paints);
     std::printf("  delay arrival -> painted: median %.0f ms, p99 %.0f ms, max %.0f ms\n", median(delaysMs),
                 percentile(delaysMs, 0.99), percentile(delaysMs, 1.0));
-    std::printf("  parse + model cost: %.1f us/event (%.1f%% of one core at this rate)\n", busyMs * 1000 / std::max(1, sent),
-                busyMs / (wallS * 10));
+    std::printf("  parse + model cost: %.1f us/event (%.1f%% of one core at this rate)\n",
+                busyMs * 1000 / std::max(1, sent), busyMs / (wallS * 10));
 }
 
 } // namespace
@@ -217,7 +225,8 @@ int main(int argc, char *argv[])
     QApplication app(argc, argv);
     const int rate = app.arguments().value(1, QStringLiteral("1000")).toInt();
     const int seconds = app.arguments().value(2, QStringLiteral("10")).toInt();
-    std::printf("bench_console (Qt %s, platform %s)\n", qVersion(), qPrintable(QGuiApplication::platformName()));
+    std::printf("bench_console (Qt %s, platform %s)\n", qVersion(),
+                qPrintable(QGuiApplication::platformName()));
     loadAndShow(5);
     eventToScreen(rate, seconds);
     return 0;

@@ -43,8 +43,10 @@ QJsonObject configMap(const QString &name, const QJsonObject &data)
 {
     return QJsonObject{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
                        {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                       {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name},
-                                                               {QStringLiteral("labels"), QJsonObject{{QStringLiteral("app"), QStringLiteral("gateway")}}}}},
+                       {QStringLiteral("metadata"),
+                        QJsonObject{{QStringLiteral("name"), name},
+                                    {QStringLiteral("labels"),
+                                     QJsonObject{{QStringLiteral("app"), QStringLiteral("gateway")}}}}},
                        {QStringLiteral("data"), data}};
 }
 
@@ -76,8 +78,9 @@ int main(int argc, char *argv[])
     AdminClient admin(hub.adminUrl(), hub.dataDir() + QStringLiteral("/pki/ca.crt"), hub.adminToken());
 
     // Edges that ack everything, one that never acks (its queue stays in flight).
-    const QStringList live{QStringLiteral("berlin-01"), QStringLiteral("berlin-02"), QStringLiteral("berlin-03"),
-                           QStringLiteral("lyon-01"), QStringLiteral("lyon-02"), QStringLiteral("porto-01")};
+    const QStringList live{QStringLiteral("berlin-01"), QStringLiteral("berlin-02"),
+                           QStringLiteral("berlin-03"), QStringLiteral("lyon-01"),
+                           QStringLiteral("lyon-02"),   QStringLiteral("porto-01")};
     std::vector<std::unique_ptr<TestEdge>> edges;
     for (const QString &id : live) {
         auto e = std::make_unique<TestEdge>(id);
@@ -103,26 +106,35 @@ int main(int argc, char *argv[])
     });
     acker.start();
 
-    const QStringList offline{QStringLiteral("tokyo-01"), QStringLiteral("tokyo-02"), QStringLiteral("oslo-01")};
+    const QStringList offline{QStringLiteral("tokyo-01"), QStringLiteral("tokyo-02"),
+                              QStringLiteral("oslo-01")};
     for (const QString &id : live + offline) {
         const QString site = id.section(QLatin1Char('-'), 0, 0);
         admin.put(QStringLiteral("/api/v1/nodes/%1/resources/default/configmap/site").arg(id),
                   configMap(QStringLiteral("site"), QJsonObject{{QStringLiteral("name"), site}}));
         admin.put(QStringLiteral("/api/v1/nodes/%1/labels").arg(id),
-                  QJsonObject{{QStringLiteral("labels"), QJsonObject{{QStringLiteral("site"), site},
-                                                                     {QStringLiteral("tier"), id.endsWith(QLatin1String("01")) ? QStringLiteral("gold") : QStringLiteral("std")}}}});
+                  QJsonObject{{QStringLiteral("labels"),
+                               QJsonObject{{QStringLiteral("site"), site},
+                                           {QStringLiteral("tier"), id.endsWith(QLatin1String("01"))
+                                                                        ? QStringLiteral("gold")
+                                                                        : QStringLiteral("std")}}}});
     }
     admin.put(QStringLiteral("/api/v1/nodes/berlin-01/resources/default/configmap/modbus"),
-              configMap(QStringLiteral("modbus"), QJsonObject{{QStringLiteral("port"), QStringLiteral("/dev/ttyS0")},
-                                                              {QStringLiteral("baud"), QStringLiteral("19200")}}));
+              configMap(QStringLiteral("modbus"),
+                        QJsonObject{{QStringLiteral("port"), QStringLiteral("/dev/ttyS0")},
+                                    {QStringLiteral("baud"), QStringLiteral("19200")}}));
     admin.put(QStringLiteral("/api/v1/nodes/berlin-01/resources/plant/secret/mqtt-credentials"),
-              QJsonObject{{QStringLiteral("kind"), QStringLiteral("Secret")}, {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                          {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), QStringLiteral("mqtt-credentials")},
-                                                                  {QStringLiteral("namespace"), QStringLiteral("plant")}}},
-                          {QStringLiteral("data"), QJsonObject{{QStringLiteral("password"), QStringLiteral("c2VjcmV0")}}}});
+              QJsonObject{{QStringLiteral("kind"), QStringLiteral("Secret")},
+                          {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+                          {QStringLiteral("metadata"),
+                           QJsonObject{{QStringLiteral("name"), QStringLiteral("mqtt-credentials")},
+                                       {QStringLiteral("namespace"), QStringLiteral("plant")}}},
+                          {QStringLiteral("data"),
+                           QJsonObject{{QStringLiteral("password"), QStringLiteral("c2VjcmV0")}}}});
     for (int i = 0; i < 4; ++i)
         admin.put(QStringLiteral("/api/v1/nodes/porto-01/resources/default/configmap/recipe-%1").arg(i),
-                  configMap(QStringLiteral("recipe-%1").arg(i), QJsonObject{{QStringLiteral("step"), QString::number(i)}}));
+                  configMap(QStringLiteral("recipe-%1").arg(i),
+                            QJsonObject{{QStringLiteral("step"), QString::number(i)}}));
 
     MainWindow window;
     window.setTrustPrompt([](const QString &, const QString &) { return true; });
@@ -149,7 +161,8 @@ int main(int argc, char *argv[])
     QObject::connect(&traffic, &QTimer::timeout, &app, [&] {
         const QString id = live.at(QRandomGenerator::global()->bounded(int(live.size()) - 1));
         admin.put(QStringLiteral("/api/v1/nodes/%1/resources/default/configmap/setpoint").arg(id),
-                  configMap(QStringLiteral("setpoint"), QJsonObject{{QStringLiteral("value"), QString::number(n++)}}));
+                  configMap(QStringLiteral("setpoint"),
+                            QJsonObject{{QStringLiteral("value"), QString::number(n++)}}));
     });
     traffic.start();
     pump(25000);
@@ -186,7 +199,8 @@ int main(int argc, char *argv[])
     // The JSON editor with a validation message.
     ResourceEditor editor(QStringLiteral("berlin-01"), page->resourceModel()->object(0), &window);
     editor.show();
-    editor.setText(QStringLiteral("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": {\"name\": \"modbus\"},\n  \"data\": {\"baud\": 19200,}\n}\n"));
+    editor.setText(QStringLiteral("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"metadata\": "
+                                  "{\"name\": \"modbus\"},\n  \"data\": {\"baud\": 19200,}\n}\n"));
     pump(300);
     ok &= save(&editor, out, QStringLiteral("console-editor.png"));
     editor.close();

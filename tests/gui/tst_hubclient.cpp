@@ -17,8 +17,7 @@ using namespace qedge::test;
 
 namespace {
 
-template<typename T>
-struct Waiter
+template <typename T> struct Waiter
 {
     std::optional<Result<T>> result;
     HubClient::Callback<T> callback()
@@ -82,7 +81,8 @@ private:
 
 void tst_HubClient::initTestCase()
 {
-    m_hub = std::make_unique<HubProcess>(QStringList{QStringLiteral("--retry-interval"), QStringLiteral("1")});
+    m_hub =
+        std::make_unique<HubProcess>(QStringList{QStringLiteral("--retry-interval"), QStringLiteral("1")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
     m_fp = presentedFingerprint(m_hub->adminPort());
     QVERIFY(!m_fp.isEmpty());
@@ -203,7 +203,8 @@ void tst_HubClient::resourcesQueueAndNodes()
     const QJsonObject meta = put.result->value().value(QLatin1String("metadata")).toObject();
     QVERIFY(!meta.value(QLatin1String("uid")).toString().isEmpty());
     Waiter<QJsonObject> put2;
-    client->applyResource(node, configMap(QStringLiteral("cfg-b"), QStringLiteral("team-1")), this, put2.callback());
+    client->applyResource(node, configMap(QStringLiteral("cfg-b"), QStringLiteral("team-1")), this,
+                          put2.callback());
     QVERIFY(put2.wait());
     QVERIFY2(put2.result->ok(), qPrintable(put2.result->errorMessage()));
 
@@ -224,8 +225,8 @@ void tst_HubClient::resourcesQueueAndNodes()
     QCOMPARE(res.result->value().size(), 2);
 
     Waiter<QJsonObject> one;
-    client->resource(node, QStringLiteral("team-1"), QStringLiteral("configmap"), QStringLiteral("cfg-b"), this,
-                     one.callback());
+    client->resource(node, QStringLiteral("team-1"), QStringLiteral("configmap"), QStringLiteral("cfg-b"),
+                     this, one.callback());
     QVERIFY(one.wait());
     QVERIFY2(one.result->ok(), qPrintable(one.result->errorMessage()));
 
@@ -239,8 +240,8 @@ void tst_HubClient::resourcesQueueAndNodes()
     QVERIFY(!q.result->value().entries.first().resourceVersion.isEmpty());
 
     Waiter<QJsonObject> del;
-    client->deleteResource(node, QStringLiteral("default"), QStringLiteral("configmap"), QStringLiteral("cfg-a"), this,
-                           del.callback());
+    client->deleteResource(node, QStringLiteral("default"), QStringLiteral("configmap"),
+                           QStringLiteral("cfg-a"), this, del.callback());
     QVERIFY(del.wait());
     QVERIFY2(del.result->ok(), qPrintable(del.result->errorMessage()));
     QCOMPARE(del.result->value().value(QLatin1String("deleted")).toBool(), true);
@@ -306,7 +307,8 @@ void tst_HubClient::liveNodeAndStream()
 
     HubClient *client = pinnedClient();
     Waiter<QJsonObject> put;
-    client->applyResource(QStringLiteral("live-1"), configMap(QStringLiteral("live-cfg")), this, put.callback());
+    client->applyResource(QStringLiteral("live-1"), configMap(QStringLiteral("live-cfg")), this,
+                          put.callback());
     QVERIFY(put.wait());
     QVERIFY(put.result->ok());
     QTRY_VERIFY(seen(QStringLiteral("resource.queued")));
@@ -342,7 +344,8 @@ void tst_HubClient::streamRefusesWrongToken()
     stream.setInitialDelay(100);
     stream.setHub(m_hub->adminUrl(), "wrong", m_fp);
     stream.start();
-    QTRY_VERIFY(stream.state() == EventStream::State::Error || stream.state() == EventStream::State::Reconnecting);
+    QTRY_VERIFY(stream.state() == EventStream::State::Error ||
+                stream.state() == EventStream::State::Reconnecting);
     QVERIFY2(stream.stateText().contains(QLatin1String("401")), qPrintable(stream.stateText()));
 }
 

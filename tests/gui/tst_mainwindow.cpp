@@ -101,13 +101,22 @@ void tst_MainWindow::initTestCase()
     QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
     QSettings().clear();
 
-    m_hub = std::make_unique<HubProcess>(QStringList{QStringLiteral("--retry-interval"), QStringLiteral("1")});
+    m_hub =
+        std::make_unique<HubProcess>(QStringList{QStringLiteral("--retry-interval"), QStringLiteral("1")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
-    m_admin = std::make_unique<AdminClient>(m_hub->adminUrl(), m_hub->dataDir() + QStringLiteral("/pki/ca.crt"),
-                                            m_hub->adminToken());
+    m_admin = std::make_unique<AdminClient>(
+        m_hub->adminUrl(), m_hub->dataDir() + QStringLiteral("/pki/ca.crt"), m_hub->adminToken());
     for (const QString &name : {QStringLiteral("cfg-a"), QStringLiteral("cfg-b")})
-        QCOMPARE(m_admin->put(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/") + name, configMap(name)).status, 201);
-    QCOMPARE(m_admin->put(QStringLiteral("/api/v1/nodes/pre-b/resources/default/configmap/only"), configMap(QStringLiteral("only"))).status, 201);
+        QCOMPARE(m_admin
+                     ->put(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/") + name,
+                           configMap(name))
+                     .status,
+                 201);
+    QCOMPARE(m_admin
+                 ->put(QStringLiteral("/api/v1/nodes/pre-b/resources/default/configmap/only"),
+                       configMap(QStringLiteral("only")))
+                 .status,
+             201);
 
     m_edge = std::make_unique<TestEdge>(QStringLiteral("edge-live"));
     QVERIFY(m_edge->bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
@@ -148,11 +157,13 @@ void tst_MainWindow::connectsAndShowsFleet()
     QStringList ids;
     for (int r = 0; r < 3; ++r)
         ids << table->model()->index(r, NodeModel::Id).data().toString();
-    QCOMPARE(ids, (QStringList{QStringLiteral("edge-live"), QStringLiteral("pre-a"), QStringLiteral("pre-b")}));
+    QCOMPARE(ids,
+             (QStringList{QStringLiteral("edge-live"), QStringLiteral("pre-a"), QStringLiteral("pre-b")}));
     QCOMPARE(table->model()->index(0, NodeModel::Status).data().toString(), QStringLiteral("online"));
     QCOMPARE(table->model()->index(1, NodeModel::Status).data().toString(), QStringLiteral("offline"));
     QCOMPARE(table->model()->index(1, NodeModel::QueueDepth).data().toInt(), 2);
-    QTRY_VERIFY2(m_window->streamText().contains(QLatin1String("connected")), qPrintable(m_window->streamText()));
+    QTRY_VERIFY2(m_window->streamText().contains(QLatin1String("connected")),
+                 qPrintable(m_window->streamText()));
     QVERIFY(m_window->bannerText().isEmpty());
 
     // A second connection with the same profile asks nothing.
@@ -163,8 +174,9 @@ void tst_MainWindow::connectsAndShowsFleet()
 
 void tst_MainWindow::filterAndCounts()
 {
-    QTRY_VERIFY2(m_window->countsText().contains(QString::fromUtf8("3 nodes · 1 online · 2 offline · 3 shown")),
-                 qPrintable(m_window->countsText()));
+    QTRY_VERIFY2(
+        m_window->countsText().contains(QString::fromUtf8("3 nodes · 1 online · 2 offline · 3 shown")),
+        qPrintable(m_window->countsText()));
     // Ctrl+F goes to the filter; typing narrows the table.
     m_window->activateWindow();
     QTest::keyClick(m_window.get(), Qt::Key_F, Qt::ControlModifier);
@@ -184,8 +196,9 @@ void tst_MainWindow::filterAndCounts()
 
 void tst_MainWindow::liveEventsReachTheScreen()
 {
-    QCOMPARE(m_admin->put(QStringLiteral("/api/v1/nodes/edge-live/resources/default/configmap/live"),
-                          configMap(QStringLiteral("live")))
+    QCOMPARE(m_admin
+                 ->put(QStringLiteral("/api/v1/nodes/edge-live/resources/default/configmap/live"),
+                       configMap(QStringLiteral("live")))
                  .status,
              201);
     const auto msg = m_edge->waitForMessage([](const Message &) { return true; });
@@ -240,7 +253,8 @@ void tst_MainWindow::applyAndDeleteThroughDialogs()
     onNextModal([](QWidget *w) {
         auto *editor = qobject_cast<ResourceEditor *>(w);
         QVERIFY(editor);
-        editor->setText(QStringLiteral(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-gui"},"data":{"x":"1"}})"));
+        editor->setText(QStringLiteral(
+            R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"from-gui"},"data":{"x":"1"}})"));
         QVERIFY(editor->problem().isEmpty());
         // The confirmation question comes next; answer yes.
         onNextModal([](QWidget *box) {
@@ -253,30 +267,38 @@ void tst_MainWindow::applyAndDeleteThroughDialogs()
     });
     page->editResource(false);
     QTRY_COMPARE(page->resourceModel()->rowCount(), 3);
-    QVERIFY(page->resourceModel()->find(QStringLiteral("configmap"), QStringLiteral("default"), QStringLiteral("from-gui")) >= 0);
-    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status, 200);
+    QVERIFY(page->resourceModel()->find(QStringLiteral("configmap"), QStringLiteral("default"),
+                                        QStringLiteral("from-gui")) >= 0);
+    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status,
+             200);
 
     auto *view = page->findChild<QTableView *>(QStringLiteral("resources"));
-    const int row = page->resourceModel()->find(QStringLiteral("configmap"), QStringLiteral("default"), QStringLiteral("from-gui"));
+    const int row = page->resourceModel()->find(QStringLiteral("configmap"), QStringLiteral("default"),
+                                                QStringLiteral("from-gui"));
     view->setCurrentIndex(view->model()->index(row, 0));
     // Cancel first: nothing happens.
     onNextModal([](QWidget *box) { qobject_cast<QMessageBox *>(box)->button(QMessageBox::Cancel)->click(); });
     page->deleteSelectedResource();
-    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status, 200);
+    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status,
+             200);
     onNextModal([](QWidget *box) { qobject_cast<QMessageBox *>(box)->button(QMessageBox::Yes)->click(); });
     page->deleteSelectedResource();
     QTRY_COMPARE(page->resourceModel()->rowCount(), 2);
-    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status, 404);
+    QCOMPARE(m_admin->get(QStringLiteral("/api/v1/nodes/pre-a/resources/default/configmap/from-gui")).status,
+             404);
 }
 
 void tst_MainWindow::editorValidates_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("problem");
-    QTest::newRow("valid") << QStringLiteral(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})") << QString();
-    QTest::newRow("syntax") << QStringLiteral("{\n  \"kind\": \"ConfigMap\",\n  oops\n}") << QStringLiteral("Line 3");
+    QTest::newRow("valid") << QStringLiteral(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"}})")
+                           << QString();
+    QTest::newRow("syntax") << QStringLiteral("{\n  \"kind\": \"ConfigMap\",\n  oops\n}")
+                            << QStringLiteral("Line 3");
     QTest::newRow("array") << QStringLiteral("[1]") << QStringLiteral("JSON object");
-    QTest::newRow("no name") << QStringLiteral(R"({"apiVersion":"v1","kind":"Secret","metadata":{}})") << QStringLiteral("metadata.name");
+    QTest::newRow("no name") << QStringLiteral(R"({"apiVersion":"v1","kind":"Secret","metadata":{}})")
+                             << QStringLiteral("metadata.name");
 }
 
 void tst_MainWindow::editorValidates()
@@ -308,7 +330,8 @@ void tst_MainWindow::copyAndExport()
     table->setFocus();
     table->clearSelection();
     table->setCurrentIndex(table->model()->index(2, NodeModel::Id));
-    table->selectionModel()->select(table->model()->index(2, NodeModel::Id), QItemSelectionModel::ClearAndSelect);
+    table->selectionModel()->select(table->model()->index(2, NodeModel::Id),
+                                    QItemSelectionModel::ClearAndSelect);
     QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
     QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("pre-b"));
 
@@ -317,7 +340,8 @@ void tst_MainWindow::copyAndExport()
     m_window->exportCsv(path);
     QFile f(path);
     QVERIFY(f.open(QIODevice::ReadOnly));
-    const QStringList lines = QString::fromUtf8(f.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+    const QStringList lines =
+        QString::fromUtf8(f.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 4);
     QVERIFY(lines.first().startsWith(QLatin1String("Node,Status,")));
     QVERIFY(lines.at(3).startsWith(QLatin1String("pre-b,offline,")));
@@ -347,7 +371,8 @@ void tst_MainWindow::changedCertificateIsRefused()
     QSignalSpy failed(m_window.get(), &MainWindow::connectFailed);
     m_window->connectTo(p);
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
-    QVERIFY2(m_window->bannerText().contains(QLatin1String("certificate changed")), qPrintable(m_window->bannerText()));
+    QVERIFY2(m_window->bannerText().contains(QLatin1String("certificate changed")),
+             qPrintable(m_window->bannerText()));
     QCOMPARE(m_prompts.size(), 1);
 
     // And back to a working connection with the right profile.

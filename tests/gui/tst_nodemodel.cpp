@@ -43,23 +43,25 @@ QList<NodeInfo> tst_NodeModel::fleet(int n)
 
 HubEvent tst_NodeModel::ev(const QString &type, const QString &node)
 {
-    return HubEvent::fromJson(QJsonObject{{QStringLiteral("type"), type},
-                                          {QStringLiteral("node"), node},
-                                          {QStringLiteral("time"), QStringLiteral("2026-11-23T09:00:01.234Z")}});
+    return HubEvent::fromJson(
+        QJsonObject{{QStringLiteral("type"), type},
+                    {QStringLiteral("node"), node},
+                    {QStringLiteral("time"), QStringLiteral("2026-11-23T09:00:01.234Z")}});
 }
 
 void tst_NodeModel::fromJson()
 {
-    const QJsonObject o{{QStringLiteral("id"), QStringLiteral("edge-1")},
-                        {QStringLiteral("online"), true},
-                        {QStringLiteral("since"), QStringLiteral("2026-11-23T09:00:00Z")},
-                        {QStringLiteral("lastSeen"), QJsonValue()},
-                        {QStringLiteral("queueDepth"), 4},
-                        {QStringLiteral("sent"), 12},
-                        {QStringLiteral("acked"), 11},
-                        {QStringLiteral("certExpiry"), QStringLiteral("2027-11-23T09:00:00Z")},
-                        {QStringLiteral("labels"), QJsonObject{{QStringLiteral("site"), QStringLiteral("berlin")},
-                                                               {QStringLiteral("a"), QStringLiteral("b")}}}};
+    const QJsonObject o{
+        {QStringLiteral("id"), QStringLiteral("edge-1")},
+        {QStringLiteral("online"), true},
+        {QStringLiteral("since"), QStringLiteral("2026-11-23T09:00:00Z")},
+        {QStringLiteral("lastSeen"), QJsonValue()},
+        {QStringLiteral("queueDepth"), 4},
+        {QStringLiteral("sent"), 12},
+        {QStringLiteral("acked"), 11},
+        {QStringLiteral("certExpiry"), QStringLiteral("2027-11-23T09:00:00Z")},
+        {QStringLiteral("labels"), QJsonObject{{QStringLiteral("site"), QStringLiteral("berlin")},
+                                               {QStringLiteral("a"), QStringLiteral("b")}}}};
     const NodeInfo n = NodeInfo::fromJson(o);
     QCOMPARE(n.id, QStringLiteral("edge-1"));
     QVERIFY(n.online);
@@ -104,7 +106,8 @@ void tst_NodeModel::tenThousandRowsBatched()
     // Every node gets three events; nothing reaches the view before the batch timer fires.
     for (int round = 0; round < 3; ++round) {
         for (int i = 0; i < 10000; ++i)
-            model.applyEvent(ev(QStringLiteral("resource.queued"), QStringLiteral("edge-%1").arg(i, 5, 10, QLatin1Char('0'))));
+            model.applyEvent(ev(QStringLiteral("resource.queued"),
+                                QStringLiteral("edge-%1").arg(i, 5, 10, QLatin1Char('0'))));
     }
     QCOMPARE(changes.count(), 0);
     QVERIFY(model.hasPending());
@@ -144,14 +147,19 @@ void tst_NodeModel::eventsUpdateCounters_data()
     const QString q = QStringLiteral("resource.queued"), d = QStringLiteral("resource.delivered"),
                   a = QStringLiteral("resource.acked"), x = QStringLiteral("resource.dropped");
     QTest::newRow("queued") << QStringList{q, q} << qint64(2) << qint64(0) << qint64(0) << qint64(0) << false;
-    QTest::newRow("delivered") << QStringList{q, d} << qint64(1) << qint64(1) << qint64(1) << qint64(0) << false;
-    QTest::newRow("acked") << QStringList{q, d, a} << qint64(0) << qint64(0) << qint64(1) << qint64(1) << false;
-    QTest::newRow("dropped") << QStringList{q, x} << qint64(0) << qint64(0) << qint64(0) << qint64(0) << false;
-    QTest::newRow("never negative") << QStringList{a, x} << qint64(0) << qint64(0) << qint64(0) << qint64(1) << false;
-    QTest::newRow("online") << QStringList{QStringLiteral("node.online")} << qint64(0) << qint64(0) << qint64(0)
-                            << qint64(0) << true;
-    QTest::newRow("online then offline") << QStringList{QStringLiteral("node.online"), d, QStringLiteral("node.offline")}
-                                         << qint64(0) << qint64(0) << qint64(1) << qint64(0) << false;
+    QTest::newRow("delivered") << QStringList{q, d} << qint64(1) << qint64(1) << qint64(1) << qint64(0)
+                               << false;
+    QTest::newRow("acked") << QStringList{q, d, a} << qint64(0) << qint64(0) << qint64(1) << qint64(1)
+                           << false;
+    QTest::newRow("dropped") << QStringList{q, x} << qint64(0) << qint64(0) << qint64(0) << qint64(0)
+                             << false;
+    QTest::newRow("never negative") << QStringList{a, x} << qint64(0) << qint64(0) << qint64(0) << qint64(1)
+                                    << false;
+    QTest::newRow("online") << QStringList{QStringLiteral("node.online")} << qint64(0) << qint64(0)
+                            << qint64(0) << qint64(0) << true;
+    QTest::newRow("online then offline")
+        << QStringList{QStringLiteral("node.online"), d, QStringLiteral("node.offline")} << qint64(0)
+        << qint64(0) << qint64(1) << qint64(0) << false;
 }
 
 void tst_NodeModel::eventsUpdateCounters()

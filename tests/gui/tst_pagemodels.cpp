@@ -17,11 +17,13 @@ using namespace qedge;
 namespace {
 QJsonObject object(const QString &kind, const QString &ns, const QString &name, int rv)
 {
-    QJsonObject meta{{QStringLiteral("name"), name}, {QStringLiteral("resourceVersion"), QString::number(rv)},
+    QJsonObject meta{{QStringLiteral("name"), name},
+                     {QStringLiteral("resourceVersion"), QString::number(rv)},
                      {QStringLiteral("uid"), QString(QStringLiteral("uid-") + name)}};
     if (!ns.isEmpty())
         meta.insert(QStringLiteral("namespace"), ns);
-    return QJsonObject{{QStringLiteral("kind"), kind}, {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+    return QJsonObject{{QStringLiteral("kind"), kind},
+                       {QStringLiteral("apiVersion"), QStringLiteral("v1")},
                        {QStringLiteral("metadata"), meta}};
 }
 
@@ -29,19 +31,23 @@ QJsonObject device(const QString &name, const QString &desired, const QString &r
 {
     QJsonObject twin{{QStringLiteral("type"), QStringLiteral("float")}};
     if (!desired.isNull())
-        twin.insert(QStringLiteral("desired"), QJsonObject{{QStringLiteral("value"), desired},
-                                                           {QStringLiteral("version"), 3},
-                                                           {QStringLiteral("timestamp"), QStringLiteral("2026-11-23T09:00:00Z")}});
+        twin.insert(QStringLiteral("desired"),
+                    QJsonObject{{QStringLiteral("value"), desired},
+                                {QStringLiteral("version"), 3},
+                                {QStringLiteral("timestamp"), QStringLiteral("2026-11-23T09:00:00Z")}});
     if (!reported.isNull())
-        twin.insert(QStringLiteral("reported"), QJsonObject{{QStringLiteral("value"), reported},
-                                                            {QStringLiteral("version"), 7},
-                                                            {QStringLiteral("timestamp"), QStringLiteral("2026-11-23T09:00:05Z")}});
+        twin.insert(QStringLiteral("reported"),
+                    QJsonObject{{QStringLiteral("value"), reported},
+                                {QStringLiteral("version"), 7},
+                                {QStringLiteral("timestamp"), QStringLiteral("2026-11-23T09:00:05Z")}});
     return QJsonObject{{QStringLiteral("id"), QString(QStringLiteral("default/") + name)},
                        {QStringLiteral("namespace"), QStringLiteral("default")},
                        {QStringLiteral("name"), name},
                        {QStringLiteral("state"), QStringLiteral("online")},
-                       {QStringLiteral("twins"), QJsonObject{{QStringLiteral("temperature"), twin},
-                                                             {QStringLiteral("mode"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}};
+                       {QStringLiteral("twins"),
+                        QJsonObject{{QStringLiteral("temperature"), twin},
+                                    {QStringLiteral("mode"),
+                                     QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}}};
 }
 } // namespace
 
@@ -63,9 +69,10 @@ void tst_PageModels::resources()
 {
     ResourceModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setResources(QJsonArray{object(QStringLiteral("Secret"), QString(), QStringLiteral("s"), 5),
-                                  object(QStringLiteral("ConfigMap"), QStringLiteral("team"), QStringLiteral("b"), 3),
-                                  object(QStringLiteral("ConfigMap"), QStringLiteral("default"), QStringLiteral("z"), 9)});
+    model.setResources(
+        QJsonArray{object(QStringLiteral("Secret"), QString(), QStringLiteral("s"), 5),
+                   object(QStringLiteral("ConfigMap"), QStringLiteral("team"), QStringLiteral("b"), 3),
+                   object(QStringLiteral("ConfigMap"), QStringLiteral("default"), QStringLiteral("z"), 9)});
     QCOMPARE(model.rowCount(), 3);
     // Sorted by type, namespace, name; a missing namespace is "default".
     QCOMPARE(model.index(0, ResourceModel::Name).data().toString(), QStringLiteral("z"));
@@ -84,13 +91,21 @@ void tst_PageModels::queue()
 {
     QueueModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    const QJsonObject json{{QStringLiteral("depth"), 2}, {QStringLiteral("inFlight"), 1},
-                           {QStringLiteral("entries"), QJsonArray{
-                                QJsonObject{{QStringLiteral("uid"), QStringLiteral("u1")}, {QStringLiteral("resource"), QStringLiteral("default/configmap/a")},
-                                            {QStringLiteral("operation"), QStringLiteral("update")}, {QStringLiteral("resourceVersion"), QStringLiteral("42")},
-                                            {QStringLiteral("attempts"), 3}, {QStringLiteral("ageMs"), 125000}, {QStringLiteral("state"), QStringLiteral("backoff")}},
-                                QJsonObject{{QStringLiteral("uid"), QStringLiteral("u2")}, {QStringLiteral("resourceVersion"), 43},
-                                            {QStringLiteral("ageMs"), 900}, {QStringLiteral("state"), QStringLiteral("inflight")}}}}};
+    const QJsonObject json{
+        {QStringLiteral("depth"), 2},
+        {QStringLiteral("inFlight"), 1},
+        {QStringLiteral("entries"),
+         QJsonArray{QJsonObject{{QStringLiteral("uid"), QStringLiteral("u1")},
+                                {QStringLiteral("resource"), QStringLiteral("default/configmap/a")},
+                                {QStringLiteral("operation"), QStringLiteral("update")},
+                                {QStringLiteral("resourceVersion"), QStringLiteral("42")},
+                                {QStringLiteral("attempts"), 3},
+                                {QStringLiteral("ageMs"), 125000},
+                                {QStringLiteral("state"), QStringLiteral("backoff")}},
+                    QJsonObject{{QStringLiteral("uid"), QStringLiteral("u2")},
+                                {QStringLiteral("resourceVersion"), 43},
+                                {QStringLiteral("ageMs"), 900},
+                                {QStringLiteral("state"), QStringLiteral("inflight")}}}}};
     model.setQueue(QueueInfo::fromJson(json));
     QCOMPARE(model.rowCount(), 2);
     QCOMPARE(model.queue().depth, 2);
@@ -127,7 +142,8 @@ void tst_PageModels::twinDiffers()
     QFETCH(bool, differs);
     QCOMPARE(model.index(row, TwinModel::Reported).data(Qt::BackgroundRole).isValid(), differs);
     QCOMPARE(model.index(row, TwinModel::Desired).data().toString(), desired.isNull() ? QString() : desired);
-    QCOMPARE(model.index(row, TwinModel::Reported).data().toString(), reported.isNull() ? QString() : reported);
+    QCOMPARE(model.index(row, TwinModel::Reported).data().toString(),
+             reported.isNull() ? QString() : reported);
     if (!reported.isNull())
         QCOMPARE(model.index(row, TwinModel::ReportedVersion).data().toInt(), 7);
 }
@@ -136,7 +152,8 @@ void tst_PageModels::twinEditAsksTheHub()
 {
     TwinModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setDevices({DeviceInfo::fromJson(device(QStringLiteral("thermo-1"), QStringLiteral("21.5"), QStringLiteral("21.5")))});
+    model.setDevices({DeviceInfo::fromJson(
+        device(QStringLiteral("thermo-1"), QStringLiteral("21.5"), QStringLiteral("21.5")))});
     const int row = model.findRow(QStringLiteral("default/thermo-1"), QStringLiteral("temperature"));
     QVERIFY(model.flags(model.index(row, TwinModel::Desired)) & Qt::ItemIsEditable);
     QVERIFY(!(model.flags(model.index(row, TwinModel::Reported)) & Qt::ItemIsEditable));
@@ -156,18 +173,21 @@ void tst_PageModels::twinUpdateInPlace()
 {
     TwinModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setDevices({DeviceInfo::fromJson(device(QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("1"))),
-                      DeviceInfo::fromJson(device(QStringLiteral("b"), QStringLiteral("1"), QStringLiteral("1")))});
+    model.setDevices(
+        {DeviceInfo::fromJson(device(QStringLiteral("a"), QStringLiteral("1"), QStringLiteral("1"))),
+         DeviceInfo::fromJson(device(QStringLiteral("b"), QStringLiteral("1"), QStringLiteral("1")))});
     QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
     QSignalSpy changes(&model, &QAbstractItemModel::dataChanged);
-    model.updateDevice(DeviceInfo::fromJson(device(QStringLiteral("b"), QStringLiteral("5"), QStringLiteral("1"))));
+    model.updateDevice(
+        DeviceInfo::fromJson(device(QStringLiteral("b"), QStringLiteral("5"), QStringLiteral("1"))));
     QCOMPARE(resets.count(), 0);
     QCOMPARE(changes.count(), 1);
     const int row = model.findRow(QStringLiteral("default/b"), QStringLiteral("temperature"));
     QCOMPARE(model.index(row, TwinModel::Desired).data().toString(), QStringLiteral("5"));
     QVERIFY(model.index(row, TwinModel::Desired).data(TwinModel::DiffersRole).toBool());
     // A new device appears as new rows.
-    model.updateDevice(DeviceInfo::fromJson(device(QStringLiteral("c"), QStringLiteral("1"), QStringLiteral("1"))));
+    model.updateDevice(
+        DeviceInfo::fromJson(device(QStringLiteral("c"), QStringLiteral("1"), QStringLiteral("1"))));
     QCOMPARE(model.rowCount(), 6);
 }
 
@@ -179,10 +199,11 @@ void tst_PageModels::eventLogBatchesAndCaps()
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
     QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
     for (int i = 0; i < 60; ++i)
-        model.append(HubEvent::fromJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("resource.acked")},
-                                                    {QStringLiteral("node"), QStringLiteral("n%1").arg(i)},
-                                                    {QStringLiteral("resourceVersion"), QString::number(i)},
-                                                    {QStringLiteral("latencyMs"), 3}}));
+        model.append(
+            HubEvent::fromJson(QJsonObject{{QStringLiteral("type"), QStringLiteral("resource.acked")},
+                                           {QStringLiteral("node"), QStringLiteral("n%1").arg(i)},
+                                           {QStringLiteral("resourceVersion"), QString::number(i)},
+                                           {QStringLiteral("latencyMs"), 3}}));
     QCOMPARE(model.rowCount(), 0);
     QTRY_COMPARE(model.rowCount(), 60);
     QCOMPARE(inserted.count(), 1);
@@ -200,8 +221,9 @@ void tst_PageModels::eventLogBatchesAndCaps()
 void tst_PageModels::csvQuotes()
 {
     ResourceModel model;
-    model.setResources(QJsonArray{object(QStringLiteral("ConfigMap"), QString(), QStringLiteral("a,b"), 1),
-                                  object(QStringLiteral("ConfigMap"), QString(), QStringLiteral("say \"hi\""), 2)});
+    model.setResources(
+        QJsonArray{object(QStringLiteral("ConfigMap"), QString(), QStringLiteral("a,b"), 1),
+                   object(QStringLiteral("ConfigMap"), QString(), QStringLiteral("say \"hi\""), 2)});
     const QString csv = toCsv(&model);
     QCOMPARE(csv.split(QStringLiteral("\r\n"), Qt::SkipEmptyParts),
              (QStringList{QStringLiteral("Type,Namespace,Name,Resource version,UID"),
