@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -82,9 +83,12 @@ Result<QString> CertManager::pinnedJwt(const QString &token, const QByteArray &c
     return QStringList(parts.mid(1)).join(u'.');
 }
 
-qint64 CertManager::rotationDelayMs(const QSslCertificate &cert, double fraction, const QDateTime &now)
+qint64 CertManager::rotationDelayMs(const QSslCertificate &cert, double fraction, const QDateTime &now,
+                                    const QDateTime &issuedAt)
 {
-    const qint64 from = cert.effectiveDate().toMSecsSinceEpoch();
+    qint64 from = cert.effectiveDate().toMSecsSinceEpoch();
+    if (issuedAt.isValid())
+        from = std::max(from, issuedAt.toMSecsSinceEpoch());
     const qint64 to = cert.expiryDate().toMSecsSinceEpoch();
     const qint64 due = from + qint64(double(to - from) * fraction);
     return std::max<qint64>(0, due - now.toMSecsSinceEpoch());
@@ -120,6 +124,7 @@ Status CertManager::loadExisting()
     m_ca = ca.first();
     m_cert = cert.first();
     m_key = key;
+    m_issuedAt = QFileInfo(certFile).lastModified().toUTC();
     return {};
 }
 
@@ -198,6 +203,9 @@ void CertManager::requestCertificate(bool rotation)
     ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (rotation) {
         // The current certificate authenticates the request; no token (reference §5.5 step 3).
+        // A kept-alive connection from the bootstrap has no client certificate and the access
+        // manager would reuse it whatever the new TLS settings say: start a fresh one.
+        m_nam->clearConnectionCache();
         ssl.setLocalCertificate(m_cert);
         ssl.setPrivateKey(m_key);
     } else {
@@ -244,6 +252,7 @@ void CertManager::onCertificate(QNetworkReply *reply, const QByteArray &keyPem, 
     }
     m_cert = cert.first();
     m_key = key;
+    m_issuedAt = QDateTime::currentDateTimeUtc();
     m_failures = 0;
     m_jwt.clear();
     qCInfo(lcEdgeCert).noquote() << (rotation ? "rotated" : "obtained") << "the node certificate, valid until"
@@ -282,7 +291,7 @@ void CertManager::scheduleRotation()
         // U[0.7, 0.9) of the lifetime, as KubeEdge's wait.Jitter(total, 0.2) − 0.3 × total.
         const double fraction = 0.7 + 0.2 * QRandomGenerator::global()->generateDouble();
         m_rotationDue = QDateTime::currentDateTimeUtc().addMSecs(
-            rotationDelayMs(m_cert, fraction, QDateTime::currentDateTimeUtc()));
+            rotationDelayMs(m_cert, fraction, QDateTime::currentDateTimeUtc(), m_issuedAt));
         m_rotationPlannedFor = m_cert.serialNumber();
         qCDebug(lcEdgeCert).noquote() << "rotation due at" << m_rotationDue.toString(Qt::ISODateWithMs);
     }

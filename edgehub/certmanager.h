@@ -63,8 +63,11 @@ public:
     static QString commonNameFor(const QString &nodeId);
     /// Checks `token` has 4 dot-separated parts and its first is the SHA-256 hex of `caDer`; gives the JWT.
     static Result<QString> pinnedJwt(const QString &token, const QByteArray &caDer);
-    /// Milliseconds from `now` to notBefore + fraction × lifetime (never negative).
-    static qint64 rotationDelayMs(const QSslCertificate &cert, double fraction, const QDateTime &now);
+    /// Milliseconds from `now` to start + fraction × (notAfter − start), never negative, where start
+    /// is the later of notBefore and `issuedAt` (hubs backdate notBefore for clock skew; with short
+    /// lifetimes that backdating would otherwise make every new certificate due at once).
+    static qint64 rotationDelayMs(const QSslCertificate &cert, double fraction, const QDateTime &now,
+                                  const QDateTime &issuedAt = {});
 
 signals:
     /// A certificate is there (loaded or bootstrapped).
@@ -93,6 +96,7 @@ private:
     QTimer m_rotationTimer;
     QString m_jwt;
     QDateTime m_rotationDue;
+    QDateTime m_issuedAt;            ///< when this edge got m_cert (the file's mtime after a restart)
     QByteArray m_rotationPlannedFor; ///< serial of the certificate m_rotationDue was drawn for
     int m_failures = 0;
     bool m_readyEmitted = false;

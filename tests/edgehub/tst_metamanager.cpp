@@ -1,8 +1,8 @@
-#include "edgehub/edgedb.h"
 #include "edgehub/metamanager.h"
 #include "edgehub/router.h"
 #include "shared/messagebus.h"
 #include "shared/modulehost.h"
+#include "shared/storage.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -80,15 +80,17 @@ private:
     std::unique_ptr<ModuleHost> m_host;
     MetaManager *m_meta = nullptr;
     FakeCloud *m_cloud = nullptr;
+    std::unique_ptr<Database> m_database;
     QSqlDatabase m_db;
 };
 
 void TestMetaManager::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
-    auto db = openEdgeDatabase(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("meta"));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("meta"));
     QVERIFY2(db.ok(), qPrintable(db.errorMessage()));
-    m_db = db.value();
+    m_database = std::move(db.value());
+    m_db = m_database->connection();
     m_bus = std::make_unique<MessageBus>();
     m_host = std::make_unique<ModuleHost>(m_bus.get());
     m_meta = new MetaManager(m_db, MetaManager::Settings{});
@@ -104,7 +106,7 @@ void TestMetaManager::cleanup()
     m_host.reset();
     m_bus.reset();
     m_db = QSqlDatabase();
-    QSqlDatabase::removeDatabase(QStringLiteral("meta"));
+    m_database.reset();
 }
 
 void TestMetaManager::apply(const QList<Message> &ms)
@@ -205,16 +207,14 @@ void TestMetaManager::ackIsResponseToTheCloudMessage()
     QCOMPARE(ack.resource(), m.resource());
     QCOMPARE(ack.rawContent(), QByteArray("\"OK\""));
     // Committed before the ack: visible from another connection.
-    auto other = openEdgeDatabase(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("reader"));
+    auto other = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("reader"));
     QVERIFY(other.ok());
     {
-        QSqlQuery q(other.value());
+        QSqlQuery q(other.value()->connection());
         QVERIFY(q.exec(QStringLiteral("SELECT type FROM meta WHERE key = 'default/configmap/x'")));
         QVERIFY(q.next());
         QCOMPARE(q.value(0).toString(), QStringLiteral("configmap"));
     }
-    other = Result<QSqlDatabase>(QSqlDatabase());
-    QSqlDatabase::removeDatabase(QStringLiteral("reader"));
 }
 
 void TestMetaManager::batchOfManyIsCommittedThenAcked()

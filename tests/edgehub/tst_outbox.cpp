@@ -1,9 +1,12 @@
-#include "edgehub/edgedb.h"
 #include "edgehub/outbox.h"
+#include "shared/storage.h"
 
 #include <QSqlDatabase>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <memory>
+#include <vector>
 
 using namespace qedge;
 
@@ -26,6 +29,7 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
     int m_gen = 0;
+    std::vector<std::unique_ptr<Database>> m_databases; // one per simulated process
 };
 
 void TestOutbox::init()
@@ -36,19 +40,17 @@ void TestOutbox::init()
 
 void TestOutbox::cleanup()
 {
-    const QStringList names = QSqlDatabase::connectionNames();
-    for (const QString &n : names)
-        QSqlDatabase::removeDatabase(n);
+    m_databases.clear();
 }
 
 Outbox TestOutbox::reopen()
 {
     // A fresh connection each time, like a restarted process.
-    auto db = openEdgeDatabase(m_dir->filePath(QStringLiteral("edgehub.db")),
-                               QStringLiteral("outbox%1").arg(++m_gen));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("outbox%1").arg(++m_gen));
     if (!db)
         qFatal("%s", qPrintable(db.errorMessage()));
-    return Outbox(db.value(), 4);
+    m_databases.push_back(std::move(db.value()));
+    return Outbox(m_databases.back()->connection(), 4);
 }
 
 Message TestOutbox::upload(int i)

@@ -1,10 +1,10 @@
-#include "edgehub/edgedb.h"
 #include "edgehub/link.h"
 #include "edgehub/outbox.h"
 #include "edgehub/router.h"
 #include "shared/codec.h"
 #include "shared/messagebus.h"
 #include "shared/modulehost.h"
+#include "shared/storage.h"
 
 #include <QCryptographicHash>
 #include <QSignalSpy>
@@ -120,6 +120,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<MessageBus> m_bus;
     std::unique_ptr<ModuleHost> m_host;
+    std::unique_ptr<Database> m_database;
     std::unique_ptr<Outbox> m_outbox;
     Recorder *m_meta = nullptr;
     Recorder *m_twin = nullptr;
@@ -165,9 +166,10 @@ void TestRouting::routeFromCloud()
 void TestRouting::init()
 {
     m_dir = std::make_unique<QTemporaryDir>();
-    auto db = openEdgeDatabase(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("routing"));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("routing"));
     QVERIFY(db.ok());
-    m_outbox = std::make_unique<Outbox>(db.value(), 1000);
+    m_database = std::move(db.value());
+    m_outbox = std::make_unique<Outbox>(m_database->connection(), 1000);
     QVERIFY(m_outbox->open());
     m_bus = std::make_unique<MessageBus>();
     m_host = std::make_unique<ModuleHost>(m_bus.get());
@@ -184,7 +186,7 @@ void TestRouting::cleanup()
     m_host.reset();
     m_bus.reset();
     m_outbox.reset();
-    QSqlDatabase::removeDatabase(QStringLiteral("routing"));
+    m_database.reset();
 }
 
 Link *TestRouting::startLink(const QUrl &url, double qps, int burst)

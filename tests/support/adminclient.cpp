@@ -16,7 +16,8 @@ QJsonObject AdminReply::json() const
 }
 
 AdminClient::AdminClient(const QUrl &base, const QString &caFile, const QByteArray &token)
-    : m_base(base), m_ca(QSslCertificate::fromPath(caFile)), m_token(token)
+    : m_base(base), m_ca(QSslCertificate::fromPath(caFile)), m_nam(std::make_shared<QNetworkAccessManager>()),
+      m_token(token)
 {
 }
 
@@ -31,8 +32,7 @@ AdminReply AdminClient::call(const QByteArray &method, const QString &pathAndQue
         req.setRawHeader("Authorization", "Bearer " + m_token);
     if (!body.isEmpty())
         req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    QNetworkAccessManager nam;
-    QNetworkReply *reply = nam.sendCustomRequest(req, method, body);
+    QNetworkReply *reply = m_nam->sendCustomRequest(req, method, body);
     QEventLoop loop;
     QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);

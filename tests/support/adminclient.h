@@ -8,7 +8,12 @@
 #include <QWebSocket>
 
 #include <functional>
+#include <memory>
 #include <optional>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
 
 namespace qedge::test {
 
@@ -45,6 +50,7 @@ public:
 private:
     QUrl m_base;
     QList<QSslCertificate> m_ca;
+    std::shared_ptr<QNetworkAccessManager> m_nam; // kept: connections are reused between calls
     QByteArray m_token;
 };
 

@@ -1,0 +1,142 @@
+#include "edgehub/localapi.h"
+
+#include "edgehub/edgelogging.h"
+#include "shared/http/server.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+namespace qedge {
+
+namespace {
+constexpr int MaxWatchers = 64;
+constexpr qint64 MaxWatcherBacklog = 8 * 1024 * 1024; // a watcher that stops reading is dropped
+
+http::Response noMeta()
+{
+    return http::Response::error(503, QStringLiteral("unavailable"), QStringLiteral("the metamanager module is disabled"));
+}
+} // namespace
+
+void LocalApi::addGetRoute(const QString &pattern, std::function<http::Response(const http::Request &)> handler)
+{
+    m_server->routeSync("GET", pattern, std::move(handler));
+}
+
+LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
+    : QObject(parent), m_meta(meta), m_status(std::move(status)), m_server(new http::Server(this)),
+      m_ws(new QWebSocketServer(QStringLiteral("edgehub"), QWebSocketServer::NonSecureMode, this))
+{
+    m_server->routeSync("GET", QStringLiteral("/api/v1/status"),
+                        [this](const http::Request &) { return http::Response::json(200, m_status()); });
+    m_server->routeSync("GET", QStringLiteral("/api/v1/resources"), [this](const http::Request &req) {
+        if (!m_meta)
+            return noMeta();
+        auto rows = m_meta->list(req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded));
+        if (!rows)
+            return http::Response::error(500, QStringLiteral("storage"), rows.errorMessage());
+        QJsonArray items;
+        for (const StoredResource &r : rows.value())
+            items.append(toJson(r));
+        return http::Response::json(200, QJsonObject{{QStringLiteral("resources"), items}});
+    });
+    m_server->routeSync("GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"), [this](const http::Request &req) {
+        if (!m_meta)
+            return noMeta();
+        const QString key = QStringList{req.pathParams.value(QStringLiteral("namespace")).toString(),
+                                        req.pathParams.value(QStringLiteral("type")).toString(),
+                                        req.pathParams.value(QStringLiteral("name")).toString()}
+                                .join(u'/');
+        auto row = m_meta->get(key);
+        if (!row)
+            return http::Response::error(500, QStringLiteral("storage"), row.errorMessage());
+        if (!row.value())
+            return http::Response::error(404, QStringLiteral("not found"), QStringLiteral("no resource %1").arg(key));
+        return http::Response::json(200, toJson(*row.value()));
+    });
+    m_server->setWebSocketRoute(QStringLiteral("/api/v1/watch"), m_ws,
+                                [this](const http::Request &) { return m_watchers.size() < MaxWatchers; });
+    connect(m_ws, &QWebSocketServer::newConnection, this, [this] {
+        while (QWebSocket *s = m_ws->nextPendingConnection()) {
+            m_watchers.append(s);
+            connect(s, &QWebSocket::disconnected, this, [this, s] {
+                m_watchers.removeAll(s);
+                s->deleteLater();
+            });
+            qCDebug(lcEdgeApi) << "watcher connected," << m_watchers.size() << "in all";
+        }
+    });
+    if (m_meta)
+        connect(m_meta, &MetaManager::changed, this, &LocalApi::onChanged);
+}
+
+LocalApi::~LocalApi()
+{
+    for (QWebSocket *s : std::as_const(m_watchers)) {
+        s->disconnect(this);
+        s->abort();
+    }
+}
+
+Status LocalApi::listen(quint16 port)
+{
+    if (!m_server->listen(QHostAddress::LocalHost, port))
+        return Status::failure(QStringLiteral("api.listen"),
+                               QStringLiteral("cannot listen on 127.0.0.1:%1 for the local API: %2").arg(port).arg(m_server->errorString()));
+    return {};
+}
+
+quint16 LocalApi::port() const
+{
+    return m_server->port();
+}
+
+QJsonObject LocalApi::toJson(const StoredResource &r)
+{
+    const QStringList parts = r.key.split(u'/');
+    QJsonObject o;
+    o.insert(QStringLiteral("key"), r.key);
+    o.insert(QStringLiteral("namespace"), parts.size() == 3 ? parts.at(0) : QString());
+    o.insert(QStringLiteral("type"), r.type);
+    o.insert(QStringLiteral("name"), parts.size() == 3 ? parts.at(2) : QString());
+    o.insert(QStringLiteral("resourceVersion"), r.resourceVersion);
+    // The cloud sends objects; anything else is shown as the text it was.
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.value, &err);
+    if (r.value.isEmpty())
+        o.insert(QStringLiteral("object"), QJsonValue::Null);
+    else if (err.error == QJsonParseError::NoError && doc.isObject())
+        o.insert(QStringLiteral("object"), doc.object());
+    else if (err.error == QJsonParseError::NoError && doc.isArray())
+        o.insert(QStringLiteral("object"), doc.array());
+    else
+        o.insert(QStringLiteral("object"), QString::fromUtf8(r.value));
+    return o;
+}
+
+void LocalApi::publish(const QString &event, const QJsonObject &fields)
+{
+    if (m_watchers.isEmpty())
+        return;
+    QJsonObject o = fields;
+    o.insert(QStringLiteral("event"), event);
+    const QString text = QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+    const QList<QWebSocket *> watchers = m_watchers;
+    for (QWebSocket *s : watchers) {
+        if (s->bytesToWrite() > MaxWatcherBacklog) {
+            qCWarning(lcEdgeApi) << "dropping a watcher that stopped reading";
+            s->abort();
+            continue;
+        }
+        s->sendTextMessage(text);
+    }
+}
+
+void LocalApi::onChanged(const ResourceChange &change)
+{
+    publish(change.operation, QJsonObject{{QStringLiteral("resource"), toJson(change.resource)}});
+}
+
+} // namespace qedge
