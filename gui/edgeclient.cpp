@@ -50,11 +50,35 @@ void EdgeClient::status(QObject *ctx, Callback<EdgeStatus> done)
     });
 }
 
+QJsonObject EdgeClient::unwrapResource(const QJsonObject &item)
+{
+    // The edgehub lists stored rows: {key, namespace, type, name, resourceVersion, object}.
+    if (!item.contains(QLatin1String("key")) || !item.contains(QLatin1String("object")))
+        return item;
+    QJsonObject o = item.value(QLatin1String("object")).toObject();
+    QJsonObject meta = o.value(QLatin1String("metadata")).toObject();
+    for (const char *k : {"namespace", "name", "resourceVersion"}) {
+        const QString key = QLatin1String(k);
+        if (meta.value(key).toString().isEmpty() && !item.value(key).toVariant().toString().isEmpty())
+            meta.insert(key, item.value(key).toVariant().toString());
+    }
+    o.insert(QStringLiteral("metadata"), meta);
+    if (o.value(QLatin1String("kind")).toString().isEmpty())
+        o.insert(QStringLiteral("kind"), item.value(QLatin1String("type")).toString());
+    return o;
+}
+
 void EdgeClient::resources(QObject *ctx, Callback<QJsonArray> done)
 {
     get(QStringLiteral("/api/v1/resources"), ctx, [done = std::move(done)](Result<QJsonObject> r) {
-        done(r.ok() ? Result<QJsonArray>(r.value().value(QLatin1String("resources")).toArray())
-                    : Result<QJsonArray>(r.error()));
+        if (!r.ok()) {
+            done(Result<QJsonArray>(r.error()));
+            return;
+        }
+        QJsonArray out;
+        for (const QJsonValue &v : r.value().value(QLatin1String("resources")).toArray())
+            out.append(unwrapResource(v.toObject()));
+        done(out);
     });
 }
 

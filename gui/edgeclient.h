@@ -28,6 +28,8 @@ public:
     void status(QObject *ctx, Callback<EdgeStatus> done);
     void resources(QObject *ctx, Callback<QJsonArray> done);
     void devices(QObject *ctx, Callback<QList<DeviceInfo>> done);
+    /// A Kubernetes-shaped object from one item of the edge's resource list (bare or wrapped).
+    static QJsonObject unwrapResource(const QJsonObject &item);
 
 private:
     void get(const QString &path, QObject *ctx, Callback<QJsonObject> done);

@@ -113,6 +113,7 @@ void HubClient::onSslErrors(QNetworkReply *reply, const QList<QSslError> &errors
     const tlspin::Verdict verdict = tlspin::check(chain, m_pin);
     reply->setProperty(kCertProperty, int(verdict));
     reply->setProperty(kCertFingerprint, chain.isEmpty() ? QString() : tlspin::fingerprint(chain.first()));
+    m_presented = reply->property(kCertFingerprint).toString();
     if (verdict == tlspin::Verdict::Match)
         reply->ignoreSslErrors(errors);
     else if (verdict == tlspin::Verdict::Unknown && !chain.isEmpty())

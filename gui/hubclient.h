@@ -36,6 +36,8 @@ public:
     /// The pinned SHA-256 fingerprint; empty means nothing trusted yet.
     void setPinnedFingerprint(const QString &fingerprint);
     QString pinnedFingerprint() const { return m_pin; }
+    /// The fingerprint of the certificate the hub presented last (what the user is asked to trust).
+    QString presentedFingerprint() const { return m_presented; }
     /// Request timeout in ms (default 15 s).
     void setTimeout(int ms) { m_timeoutMs = ms; }
 
@@ -85,6 +87,7 @@ private:
     QUrl m_base;
     QByteArray m_token;
     QString m_pin;
+    QString m_presented;
     int m_timeoutMs = 15000;
 };
 

@@ -277,8 +277,7 @@ void MainWindow::probe()
             return;
         }
         if (r.error().code == QLatin1String("certificate_unknown")) {
-            const QString fp =
-                r.errorMessage().section(QLatin1String("SHA-256 "), 1).section(QLatin1Char(')'), 0, 0);
+            const QString fp = m_client->presentedFingerprint();
             if (!fp.isEmpty() && m_trustPrompt && m_trustPrompt(fp, m_profile.url.host())) {
                 m_profile.pin = fp;
                 m_store.savePin(m_profile.name, fp);
@@ -326,6 +325,8 @@ void MainWindow::loadNodes(bool first)
         } else {
             m_nodes->mergeNodes(r.value());
         }
+        // The hub answers again: an old error no longer describes the present.
+        showBanner(QString());
     });
 }
 

@@ -1,7 +1,6 @@
-// The Edge tab against an edgehub local API. The edgehub's local API is not built yet (issue 6),
-// so a minimal HTTP/1.1 server in this test answers the three routes of docs/api.md with the
-// documented shapes; switch to the real edgehub once it serves them. Unreachable is a real
-// closed port.
+// The Edge tab's parsing and messages against a minimal HTTP/1.1 server that answers the local
+// API's routes with chosen bodies (both resource list forms, a link going down, 404); the real
+// edgehub is covered by tst_console_e2e. Unreachable is a real closed port.
 #include "gui/edgeclient.h"
 #include "gui/edgeview.h"
 #include "gui/resourcemodel.h"
@@ -77,13 +76,21 @@ void tst_EdgeView::showsWhatTheEdgeHolds()
                                   {QStringLiteral("counters"), QJsonObject()}});
     api.routes.insert(
         "/api/v1/resources",
-        QJsonObject{{QStringLiteral("resources"),
-                     QJsonArray{QJsonObject{
-                         {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                         {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                         {QStringLiteral("metadata"),
-                          QJsonObject{{QStringLiteral("name"), QStringLiteral("cfg")},
-                                      {QStringLiteral("resourceVersion"), QStringLiteral("12")}}}}}}});
+        QJsonObject{
+            {QStringLiteral("resources"),
+             QJsonArray{QJsonObject{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
+                                    {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+                                    {QStringLiteral("metadata"),
+                                     QJsonObject{{QStringLiteral("name"), QStringLiteral("cfg")},
+                                                 {QStringLiteral("resourceVersion"), QStringLiteral("12")}}}},
+                        // The edgehub's own form: the stored row around the object.
+                        QJsonObject{{QStringLiteral("key"), QStringLiteral("plant/secret/creds")},
+                                    {QStringLiteral("namespace"), QStringLiteral("plant")},
+                                    {QStringLiteral("type"), QStringLiteral("secret")},
+                                    {QStringLiteral("name"), QStringLiteral("creds")},
+                                    {QStringLiteral("resourceVersion"), QStringLiteral("14")},
+                                    {QStringLiteral("object"),
+                                     QJsonObject{{QStringLiteral("data"), QJsonObject()}}}}}}});
     EdgeView view;
     view.setUrl(api.url());
     view.refresh();
@@ -93,9 +100,14 @@ void tst_EdgeView::showsWhatTheEdgeHolds()
     QVERIFY(text.contains(QLatin1String("up")));
     QVERIFY(text.contains(QLatin1String("outbox 3")));
     QVERIFY(text.contains(QLatin1String("2027-01-0")));
-    QTRY_COMPARE(view.resourceModel()->rowCount(), 1);
+    QTRY_COMPARE(view.resourceModel()->rowCount(), 2);
     QCOMPARE(view.resourceModel()->index(0, ResourceModel::ResourceVersion).data().toString(),
              QStringLiteral("12"));
+    const int secret = view.resourceModel()->find(QStringLiteral("secret"), QStringLiteral("plant"),
+                                                  QStringLiteral("creds"));
+    QVERIFY(secret >= 0);
+    QCOMPARE(view.resourceModel()->index(secret, ResourceModel::ResourceVersion).data().toString(),
+             QStringLiteral("14"));
 
     // The link goes down: the next refresh says so.
     QJsonObject down = api.routes.value("/api/v1/status");

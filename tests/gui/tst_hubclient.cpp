@@ -115,6 +115,7 @@ void tst_HubClient::unknownCertificateAsksThenPins()
     QVERIFY2(first.result->errorMessage().contains(m_fp), qPrintable(first.result->errorMessage()));
     QCOMPARE(asked.count(), 1);
     QCOMPARE(asked.first().at(0).toString(), m_fp);
+    QCOMPARE(client.presentedFingerprint(), m_fp);
 
     // The user accepted: the same client now works, with the fingerprint typed in any case.
     client.setPinnedFingerprint(m_fp.toLower().remove(QLatin1Char(':')));
