@@ -37,11 +37,17 @@ EdgeView::EdgeView(QWidget *parent)
         v->setSelectionBehavior(QAbstractItemView::SelectRows);
         v->horizontalHeader()->setStretchLastSection(true);
         v->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        v->setWordWrap(false);
+        v->verticalHeader()->setDefaultSectionSize(v->fontMetrics().height() + 6);
     }
     m_resourcesView->setObjectName(QStringLiteral("edgeResources"));
     m_resourcesView->setModel(m_resources);
     m_devicesView->setObjectName(QStringLiteral("edgeDevices"));
     m_devicesView->setModel(m_twins);
+    // Small tables: fit the columns to what the edge holds on each reload.
+    connect(m_resources, &QAbstractItemModel::modelReset, m_resourcesView,
+            &QTableView::resizeColumnsToContents);
+    connect(m_twins, &QAbstractItemModel::modelReset, m_devicesView, &QTableView::resizeColumnsToContents);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(m_resourcesView);
     split->addWidget(m_devicesView);

@@ -9,13 +9,18 @@
 #include "gui/nodepage.h"
 #include "gui/resourceeditor.h"
 #include "gui/resourcemodel.h"
+#include "gui/edgeview.h"
+#include "gui/twinmodel.h"
+#include "tests/e2e/edgeprocess.h"
 #include "tests/support/adminclient.h"
 #include "tests/support/hubprocess.h"
+#include "tests/support/mosquittofixture.h"
 #include "tests/support/testedge.h"
 
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -76,6 +81,43 @@ int main(int argc, char *argv[])
         return 1;
     }
     AdminClient admin(hub.adminUrl(), hub.dataDir() + QStringLiteral("/pki/ca.crt"), hub.adminToken());
+
+    // A real edgehub with a broker for its devices: the twin and Edge screenshots.
+    MosquittoFixture broker;
+    if (Status b = broker.start(); !b) {
+        std::fprintf(stderr, "mosquitto: %s\n", qPrintable(b.errorMessage()));
+        return 1;
+    }
+    const QString plant = QStringLiteral("plant-gw");
+    EdgeProcess edgehub(plant);
+    if (!edgehub.start(EdgeProcess::joinArgs(hub) << QStringLiteral("--mqtt-server")
+                                                  << QStringLiteral("tcp://127.0.0.1:%1").arg(broker.port()))
+        || !edgehub.waitForConnected(true, 20000)) {
+        std::fprintf(stderr, "edgehub did not join:\n%s\n", qPrintable(edgehub.output()));
+        return 1;
+    }
+    edgehub.waitForOutput(QStringLiteral("connected to MQTT broker"), 10000);
+    const auto device = [&](const QString &name, const QJsonObject &desired, const QJsonObject &types) {
+        admin.put(QStringLiteral("/api/v1/nodes/%1/devices/default/%2").arg(plant, name),
+                  QJsonObject{{QStringLiteral("desired"), desired}, {QStringLiteral("types"), types}});
+    };
+    device(QStringLiteral("thermo-1"),
+           QJsonObject{{QStringLiteral("temperature"), QStringLiteral("21.5")}, {QStringLiteral("fan"), QStringLiteral("auto")}},
+           QJsonObject{{QStringLiteral("temperature"), QStringLiteral("float")}, {QStringLiteral("fan"), QStringLiteral("string")}});
+    device(QStringLiteral("valve-2"), QJsonObject{{QStringLiteral("position"), QStringLiteral("40")}},
+           QJsonObject{{QStringLiteral("position"), QStringLiteral("int")}});
+    admin.put(QStringLiteral("/api/v1/nodes/%1/resources/default/configmap/line-3").arg(plant),
+              configMap(QStringLiteral("line-3"), QJsonObject{{QStringLiteral("speed"), QStringLiteral("120")}}));
+    pump(1500);
+    // A mapper reports through the broker: one value agrees, one does not yet.
+    const auto report = [&](const QString &name, const QByteArray &twin) {
+        QProcess::execute(QStringLiteral("mosquitto_pub"),
+                          {QStringLiteral("-p"), QString::number(broker.port()), QStringLiteral("-t"),
+                           QStringLiteral("$hw/events/device/default/%1/twin/update").arg(name), QStringLiteral("-m"),
+                           QString::fromUtf8(R"({"event_id":"r","timestamp":1,"twin":)" + twin + "}")});
+    };
+    report(QStringLiteral("thermo-1"), R"({"temperature":{"actual":{"value":"20.9"}},"fan":{"actual":{"value":"auto"}}})");
+    report(QStringLiteral("valve-2"), R"({"position":{"actual":{"value":"40"}}})");
 
     // Edges that ack everything, one that never acks (its queue stays in flight).
     const QStringList live{QStringLiteral("berlin-01"), QStringLiteral("berlin-02"),
@@ -196,6 +238,21 @@ int main(int argc, char *argv[])
     pump(3000);
     ok &= save(&window, out, QStringLiteral("console-node-queue.png"));
 
+    NodePage *gw = window.openNode(plant);
+    gw->tabs()->setCurrentIndex(2);
+    pump(2000);
+    auto *twins = gw->findChild<QTableView *>(QStringLiteral("twins"));
+    twins->resizeColumnsToContents();
+    twins->setCurrentIndex(gw->twinModel()->index(0, TwinModel::Desired));
+    pump(300);
+    ok &= save(&window, out, QStringLiteral("console-node-twins.png"));
+
+    window.edgeView()->setUrl(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(edgehub.apiPort())));
+    window.tabs()->setCurrentWidget(window.edgeView());
+    window.edgeView()->refresh();
+    pump(1500);
+    ok &= save(&window, out, QStringLiteral("console-edge.png"));
+
     // The JSON editor with a validation message.
     ResourceEditor editor(QStringLiteral("berlin-01"), page->resourceModel()->object(0), &window);
     editor.show();
@@ -213,6 +270,7 @@ int main(int argc, char *argv[])
 
     window.close();
     edges.clear();
+    edgehub.stop();
     hub.stop();
     return ok ? 0 : 1;
 }
