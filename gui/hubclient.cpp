@@ -2,9 +2,11 @@
 
 #include "gui/tlspin.h"
 
+#include <QCoreApplication>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSslConfiguration>
+#include <QThreadPool>
 #include <QUrlQuery>
 
 namespace qedge {
@@ -73,6 +75,14 @@ Status HubClient::validateResource(const QJsonObject &object)
 
 void HubClient::call(const QByteArray &verb, const QString &path, const QByteArray &body, QObject *ctx,
                      Callback<QJsonDocument> done)
+{
+    callBody(verb, path, body, ctx, [done = std::move(done)](Result<QByteArray> r) {
+        done(r.ok() ? parseJson(r.value()) : Result<QJsonDocument>(r.error()));
+    });
+}
+
+void HubClient::callBody(const QByteArray &verb, const QString &path, const QByteArray &body, QObject *ctx,
+                         Callback<QByteArray> done)
 {
     QUrl url = m_base;
     const int q = path.indexOf(QLatin1Char('?'));
@@ -176,42 +186,64 @@ Error HubClient::errorFor(QNetworkReply *reply, const QByteArray &body) const
                                    : tr("%1 (HTTP %2)").arg(detail).arg(status)};
 }
 
-void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx,
-                       const Callback<QJsonDocument> &done)
+void HubClient::finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const Callback<QByteArray> &done)
 {
     reply->deleteLater();
     const QByteArray body = reply->readAll();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    Result<QJsonDocument> result = QJsonDocument();
+    Result<QByteArray> result = body;
     if (reply->error() != QNetworkReply::NoError || status >= 400 || status == 0) {
         result = errorFor(reply, body);
         if (result.error().code == QLatin1String("unauthorized") ||
             result.error().code == QLatin1String("forbidden"))
             emit authenticationFailed(result.errorMessage());
-    } else {
-        QJsonParseError pe;
-        const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
-        if (pe.error != QJsonParseError::NoError && !body.trimmed().isEmpty())
-            result = Error{QStringLiteral("bad_json"),
-                           tr("The hub sent JSON that does not parse: %1").arg(pe.errorString())};
-        else
-            result = doc;
     }
     if (ctx)
         done(std::move(result));
 }
 
+Result<QJsonDocument> HubClient::parseJson(const QByteArray &body)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
+    if (pe.error != QJsonParseError::NoError && !body.trimmed().isEmpty())
+        return Error{QStringLiteral("bad_json"),
+                     tr("The hub sent JSON that does not parse: %1").arg(pe.errorString())};
+    return doc;
+}
+
 void HubClient::nodes(QObject *ctx, Callback<QList<NodeInfo>> done)
 {
-    call("GET", apiPath({QStringLiteral("nodes")}), {}, ctx,
-         mapJson(std::move(done), [](const QJsonDocument &d) {
-             QList<NodeInfo> list;
-             const QJsonArray arr = d.object().value(QLatin1String("nodes")).toArray();
-             list.reserve(arr.size());
-             for (const QJsonValue &v : arr)
-                 list << NodeInfo::fromJson(v.toObject());
-             return list;
-         }));
+    // A large fleet's list is megabytes of JSON: parse it on a pool thread so the UI keeps painting.
+    callBody("GET", apiPath({QStringLiteral("nodes")}), {}, ctx,
+             [ctx = QPointer<QObject>(ctx), done](Result<QByteArray> r) {
+                 if (!r.ok()) {
+                     done(Result<QList<NodeInfo>>(r.error()));
+                     return;
+                 }
+                 QThreadPool::globalInstance()->start([ctx, done, body = std::move(r).value()] {
+                     Result<QJsonDocument> doc = parseJson(body);
+                     Result<QList<NodeInfo>> out = QList<NodeInfo>();
+                     if (!doc.ok()) {
+                         out = doc.error();
+                     } else {
+                         QList<NodeInfo> list;
+                         const QJsonArray arr = doc.value().object().value(QLatin1String("nodes")).toArray();
+                         list.reserve(arr.size());
+                         for (const QJsonValue &v : arr)
+                             list << NodeInfo::fromJson(v.toObject());
+                         out = std::move(list);
+                     }
+                     // qApp lives longer than any request; ctx is checked back on its own thread.
+                     QMetaObject::invokeMethod(
+                         qApp,
+                         [ctx, done, out = std::move(out)]() mutable {
+                             if (ctx)
+                                 done(std::move(out));
+                         },
+                         Qt::QueuedConnection);
+                 });
+             });
 }
 
 void HubClient::node(const QString &id, QObject *ctx, Callback<NodeInfo> done)

@@ -80,7 +80,11 @@ signals:
 
 private:
     void onSslErrors(QNetworkReply *reply, const QList<QSslError> &errors);
-    void finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const Callback<QJsonDocument> &done);
+    /// The request without JSON parsing: the body of a 2xx answer, or the error.
+    void callBody(const QByteArray &verb, const QString &path, const QByteArray &body, QObject *ctx,
+                  Callback<QByteArray> done);
+    void finish(QNetworkReply *reply, const QPointer<QObject> &ctx, const Callback<QByteArray> &done);
+    static Result<QJsonDocument> parseJson(const QByteArray &body);
     Error errorFor(QNetworkReply *reply, const QByteArray &body) const;
 
     QNetworkAccessManager *m_nam;
