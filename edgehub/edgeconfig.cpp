@@ -51,8 +51,20 @@ ConfigSchema edgeConfigSchema()
          s("remote-query-timeout"), {}, 1, 3600},
         {edgekey::LocalApiPort, K::Int, 10550,
          s("Port of the local API (plain HTTP on 127.0.0.1 only). 0 picks a free port."), s("local-api-port"), {}, 0, 65535},
-        {edgekey::MqttServer, K::String, s("tcp://127.0.0.1:1883"), s("MQTT broker for device twins and apps."),
-         s("mqtt-server"), {}},
+        {edgekey::MqttServer, K::String, s("tcp://127.0.0.1:1883"),
+         s("MQTT broker for device twins and apps: tcp://HOST[:PORT] or ssl://HOST[:PORT]."), s("mqtt-server"), {}},
+        {edgekey::MqttUsername, K::String, QString(), s("MQTT user name; empty: anonymous."), s("mqtt-username"), {}},
+        {edgekey::MqttPassword, K::String, QString(), s("MQTT password."), s("mqtt-password"), {}},
+        {edgekey::MqttCaFile, K::Path, QString(), s("CA file for ssl:// brokers."), s("mqtt-ca-file"), {}},
+        {edgekey::MqttCertFile, K::Path, QString(), s("Client certificate for ssl:// brokers (optional)."),
+         s("mqtt-cert-file"), {}},
+        {edgekey::MqttKeyFile, K::Path, QString(), s("Client key for ssl:// brokers (optional)."), s("mqtt-key-file"), {}},
+        {edgekey::TwinConfirmResend, K::Int, 60,
+         s("Seconds after which a twin report the hub has not confirmed is sent again (KubeEdge: 60)."),
+         s("twin-confirm-resend"), {}, 1, 86400},
+        {edgekey::ServiceBusPorts, K::String, QString(),
+         s("ServiceBus: comma-separated 127.0.0.1 ports the cloud may call over HTTP; empty: ServiceBus off."),
+         s("servicebus-allowed-ports"), {}},
     };
     return ConfigSchema(QStringLiteral("edgehub"), keys);
 }

@@ -5,12 +5,16 @@
 #include "edgehub/localapi.h"
 #include "edgehub/nodekey.h"
 #include "edgehub/outbox.h"
+#include "edgehub/router.h"
+#include "shared/http/request.h"
+#include "shared/http/response.h"
 #include "shared/messagebus.h"
 #include "shared/modulehost.h"
 #include "shared/storage.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
 
@@ -85,6 +89,25 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     s.link.burst = int(c.integer(edgekey::Burst));
     s.link.maxFrameBytes = c.integer(edgekey::MaxFrameBytes);
 
+    s.eventbus.server = s.mqttServer;
+    s.eventbus.nodeId = s.nodeId;
+    s.eventbus.username = c.string(edgekey::MqttUsername);
+    s.eventbus.password = c.string(edgekey::MqttPassword);
+    s.eventbus.caFile = c.string(edgekey::MqttCaFile);
+    s.eventbus.certFile = c.string(edgekey::MqttCertFile);
+    s.eventbus.keyFile = c.string(edgekey::MqttKeyFile);
+    {
+        MqttClient::Settings check;
+        if (Status st = MqttClient::parseServerUrl(s.mqttServer, check); !st)
+            return st.error();
+    }
+    s.twin.nodeId = s.nodeId;
+    s.twin.confirmResendMs = int(c.integer(edgekey::TwinConfirmResend)) * 1000;
+    if (!ServiceBus::parsePorts(c.string(edgekey::ServiceBusPorts), &s.servicebus.allowedPorts))
+        return R::failure(QStringLiteral("config.servicebus"),
+                          QStringLiteral("bad servicebus/allowed_ports '%1': expected ports like 8080,9000")
+                              .arg(c.string(edgekey::ServiceBusPorts)));
+
     s.meta.remoteQueryTimeoutMs = int(c.integer(edgekey::RemoteQueryTimeout)) * 1000;
 
     s.cert.certDir = QDir(s.dataDir).filePath(QStringLiteral("certs"));
@@ -140,11 +163,20 @@ Status EdgeHub::start()
         return s;
     if (!m_host->add(m_meta))
         m_meta = nullptr; // disabled: resources are not stored, the local API shows none
+    if (Status s = addDeviceModules(); !s)
+        return s;
     m_host->startAll();
 
     m_api = new LocalApi(m_meta, [this] { return status(); }, this);
     if (Status s = m_api->listen(quint16(m_settings.localApiPort)); !s)
         return s;
+    m_api->addGetRoute(QStringLiteral("/api/v1/devices"), [this](const http::Request &) {
+        QJsonArray devices;
+        if (m_twin)
+            for (const twin::Device &d : m_twin->devices())
+                devices.append(DeviceTwin::apiJson(d));
+        return http::Response::json(200, QJsonObject{{QStringLiteral("devices"), devices}});
+    });
     connect(m_link, &Link::connected, m_api, [this] {
         m_api->publish(QStringLiteral("connected"), {{QStringLiteral("hub"), m_settings.link.url.toString()}});
     });
@@ -159,6 +191,30 @@ Status EdgeHub::start()
         m_link->reconnectNow(QStringLiteral("certificate rotated"));
     });
     m_certs->start();
+    return {};
+}
+
+Status EdgeHub::addDeviceModules()
+{
+    m_twin = new DeviceTwin(m_db, m_settings.twin);
+    if (Status s = m_twin->open(); !s)
+        return s;
+    if (!m_host->add(m_twin))
+        m_twin = nullptr;
+    if (m_twin && m_meta) {
+        // Device objects reach MetaManager in group resource; DeviceTwin reads their desired values.
+        connect(m_meta, &MetaManager::changed, m_twin, [this](const ResourceChange &change) {
+            if (auto m = DeviceTwin::fromMetaChange(change))
+                m_bus->send(edge::TwinModule, *m);
+        });
+    }
+    m_eventbus = new EventBus(m_db, m_settings.eventbus);
+    if (Status s = m_eventbus->open(); !s)
+        return s;
+    if (!m_host->add(m_eventbus))
+        m_eventbus = nullptr;
+    if (!m_settings.servicebus.allowedPorts.isEmpty())
+        m_host->add(new ServiceBus(m_settings.servicebus));
     return {};
 }
 

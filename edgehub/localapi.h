@@ -17,6 +17,8 @@ namespace qedge {
 
 namespace http {
 class Server;
+struct Request;
+struct Response;
 }
 
 /// The edge's local API on 127.0.0.1 (QEdge's own, docs/edgehub.md): status, the resources
@@ -38,6 +40,8 @@ public:
     /// Sends {"event": event, ...fields} to every watcher (e.g. "connected", "disconnected").
     void publish(const QString &event, const QJsonObject &fields = {});
     int watcherCount() const { return int(m_watchers.size()); }
+    /// Adds a GET route served in this thread (modules the app wires, e.g. /api/v1/devices).
+    void addGetRoute(const QString &pattern, std::function<http::Response(const http::Request &)> handler);
 
     /// The JSON form of a stored row: key, namespace, type, name, resourceVersion, object.
     static QJsonObject toJson(const StoredResource &r);
