@@ -5,6 +5,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QUrl>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
@@ -13,6 +14,29 @@ namespace qedge {
 namespace {
 constexpr int MaxWatchers = 64;
 constexpr qint64 MaxWatcherBacklog = 8 * 1024 * 1024; // a watcher that stops reading is dropped
+
+bool isLoopbackHost(const QString &hostAndPort)
+{
+    const QUrl u(QStringLiteral("http://") + hostAndPort);
+    const QString h = u.host();
+    return u.isValid() && (h == QLatin1String("127.0.0.1") || h == QLatin1String("localhost") || h == QLatin1String("::1"));
+}
+
+http::Response notLocal()
+{
+    return http::Response::error(403, QStringLiteral("forbidden"),
+                                 QStringLiteral("the local API answers only requests for 127.0.0.1 or localhost from loopback pages"));
+}
+
+/// Wraps a handler with the loopback Host/Origin check.
+http::SyncHandler localOnly(http::SyncHandler handler)
+{
+    return [handler = std::move(handler)](const http::Request &req) {
+        if (!LocalApi::isLocalRequest(req.header("host"), req.header("origin")))
+            return notLocal();
+        return handler(req);
+    };
+}
 
 http::Response noMeta()
 {
@@ -25,8 +49,8 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
       m_ws(new QWebSocketServer(QStringLiteral("edgehub"), QWebSocketServer::NonSecureMode, this))
 {
     m_server->routeSync("GET", QStringLiteral("/api/v1/status"),
-                        [this](const http::Request &) { return http::Response::json(200, m_status()); });
-    m_server->routeSync("GET", QStringLiteral("/api/v1/resources"), [this](const http::Request &req) {
+                        localOnly([this](const http::Request &) { return http::Response::json(200, m_status()); }));
+    m_server->routeSync("GET", QStringLiteral("/api/v1/resources"), localOnly([this](const http::Request &req) {
         if (!m_meta)
             return noMeta();
         auto rows = m_meta->list(req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded));
@@ -36,8 +60,8 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
         for (const StoredResource &r : rows.value())
             items.append(toJson(r));
         return http::Response::json(200, QJsonObject{{QStringLiteral("resources"), items}});
-    });
-    m_server->routeSync("GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"), [this](const http::Request &req) {
+    }));
+    m_server->routeSync("GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"), localOnly([this](const http::Request &req) {
         if (!m_meta)
             return noMeta();
         const QString key = QStringList{req.pathParams.value(QStringLiteral("namespace")).toString(),
@@ -50,9 +74,12 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
         if (!row.value())
             return http::Response::error(404, QStringLiteral("not found"), QStringLiteral("no resource %1").arg(key));
         return http::Response::json(200, toJson(*row.value()));
-    });
+    }));
     m_server->setWebSocketRoute(QStringLiteral("/api/v1/watch"), m_ws,
-                                [this](const http::Request &) { return m_watchers.size() < MaxWatchers; });
+                                [this](const http::Request &req) {
+                                    return m_watchers.size() < MaxWatchers
+                                        && isLocalRequest(req.header("host"), req.header("origin"));
+                                });
     connect(m_ws, &QWebSocketServer::newConnection, this, [this] {
         while (QWebSocket *s = m_ws->nextPendingConnection()) {
             m_watchers.append(s);
@@ -86,6 +113,17 @@ Status LocalApi::listen(quint16 port)
 quint16 LocalApi::port() const
 {
     return m_server->port();
+}
+
+bool LocalApi::isLocalRequest(const QByteArray &host, const QByteArray &origin)
+{
+    if (!isLoopbackHost(QString::fromLatin1(host)))
+        return false;
+    if (origin.isEmpty())
+        return true; // not a browser: curl, QWebSocket, local services
+    const QUrl o(QString::fromLatin1(origin));
+    return (o.scheme() == QLatin1String("http") || o.scheme() == QLatin1String("https"))
+        && isLoopbackHost(o.authority());
 }
 
 QJsonObject LocalApi::toJson(const StoredResource &r)

@@ -41,6 +41,9 @@ public:
 
     /// The JSON form of a stored row: key, namespace, type, name, resourceVersion, object.
     static QJsonObject toJson(const StoredResource &r);
+    /// True when Host names the loopback and Origin, if sent, is a loopback page: a web page on
+    /// another site (or a DNS-rebound name) must not read the node's resources.
+    static bool isLocalRequest(const QByteArray &host, const QByteArray &origin);
 
 private:
     void onChanged(const ResourceChange &change);

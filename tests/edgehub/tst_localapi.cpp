@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWebSocket>
@@ -64,6 +65,9 @@ private slots:
     void resources();
     void watchStreamsCommittedChanges();
     void disabledMetaManagerAnswers503();
+    void isLocalRequest_data();
+    void isLocalRequest();
+    void foreignPagesAreRefused();
 
 private:
     void apply(const Message &m);
@@ -216,6 +220,47 @@ void TestLocalApi::disabledMetaManagerAnswers503()
     QCOMPARE(get(QStringLiteral("/api/v1/resources")).status, 503);
     QCOMPARE(get(QStringLiteral("/api/v1/resources/default/configmap/a")).status, 503);
     QCOMPARE(get(QStringLiteral("/api/v1/status")).status, 200);
+}
+
+void TestLocalApi::isLocalRequest_data()
+{
+    QTest::addColumn<QByteArray>("host");
+    QTest::addColumn<QByteArray>("origin");
+    QTest::addColumn<bool>("local");
+    QTest::newRow("curl") << QByteArray("127.0.0.1:10550") << QByteArray() << true;
+    QTest::newRow("localhost") << QByteArray("localhost:10550") << QByteArray() << true;
+    QTest::newRow("ipv6") << QByteArray("[::1]:10550") << QByteArray() << true;
+    QTest::newRow("loopback page") << QByteArray("127.0.0.1:10550") << QByteArray("http://localhost:8080") << true;
+    QTest::newRow("other site") << QByteArray("127.0.0.1:10550") << QByteArray("https://evil.example") << false;
+    QTest::newRow("rebound name") << QByteArray("evil.example:10550") << QByteArray() << false;
+    QTest::newRow("no host") << QByteArray() << QByteArray() << false;
+    QTest::newRow("null origin") << QByteArray("127.0.0.1:10550") << QByteArray("null") << false;
+}
+
+void TestLocalApi::isLocalRequest()
+{
+    QFETCH(QByteArray, host);
+    QFETCH(QByteArray, origin);
+    QFETCH(bool, local);
+    QCOMPARE(LocalApi::isLocalRequest(host, origin), local);
+}
+
+void TestLocalApi::foreignPagesAreRefused()
+{
+    QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/resources").arg(m_api->port())));
+    req.setRawHeader("Origin", "https://evil.example");
+    QNetworkReply *r = m_nam.get(req);
+    QTRY_VERIFY(r->isFinished());
+    QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 403);
+    r->deleteLater();
+
+    QWebSocket ws(QStringLiteral("https://evil.example"));
+    QSignalSpy connected(&ws, &QWebSocket::connected);
+    QSignalSpy gone(&ws, &QWebSocket::disconnected);
+    ws.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/api/v1/watch").arg(m_api->port())));
+    QTRY_VERIFY(gone.count() >= 1);
+    QCOMPARE(connected.count(), 0);
+    QCOMPARE(m_api->watcherCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestLocalApi)
