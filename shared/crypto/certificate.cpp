@@ -55,16 +55,7 @@ bool Certificate::isNull() const
 
 QByteArray Certificate::toDer() const
 {
-    X509 *x = detail::Access::x509(*this);
-    if (!x)
-        return {};
-    unsigned char *out = nullptr;
-    const int len = i2d_X509(x, &out);
-    if (len <= 0)
-        return {};
-    QByteArray result(reinterpret_cast<const char *>(out), len);
-    OPENSSL_free(out);
-    return result;
+    return detail::toDerBytes(detail::Access::x509(*this), i2d_X509);
 }
 
 QByteArray Certificate::toPem() const
@@ -133,16 +124,7 @@ QByteArray Certificate::sha256Hex() const
 QByteArray Certificate::publicKeyDer() const
 {
     X509 *x = detail::Access::x509(*this);
-    EVP_PKEY *k = x ? X509_get0_pubkey(x) : nullptr;
-    if (!k)
-        return {};
-    unsigned char *out = nullptr;
-    const int len = i2d_PUBKEY(k, &out);
-    if (len <= 0)
-        return {};
-    QByteArray result(reinterpret_cast<const char *>(out), len);
-    OPENSSL_free(out);
-    return result;
+    return detail::toDerBytes(x ? X509_get0_pubkey(x) : nullptr, i2d_PUBKEY);
 }
 
 Status Certificate::verifySignedBy(const Certificate &ca, Purpose purpose) const

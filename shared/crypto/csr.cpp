@@ -57,12 +57,9 @@ Result<QByteArray> createCsrDer(const PrivateKey &key, const QString &commonName
     if (X509_REQ_sign(req.get(), pkey, EVP_sha256()) <= 0)
         return detail::makeError("csr.create", QStringLiteral("cannot sign the request"));
 
-    unsigned char *out = nullptr;
-    const int len = i2d_X509_REQ(req.get(), &out);
-    if (len <= 0)
+    QByteArray der = detail::toDerBytes(req.get(), i2d_X509_REQ);
+    if (der.isEmpty())
         return detail::makeError("csr.create", QStringLiteral("cannot encode the request"));
-    QByteArray der(reinterpret_cast<const char *>(out), len);
-    OPENSSL_free(out);
     return der;
 }
 
@@ -97,12 +94,7 @@ Result<CsrInfo> parseAndVerifyCsrDer(QByteArrayView der)
             detail::readGeneralNames(names.get(), &info.dnsNames, &info.ipAddresses);
         }
     }
-    unsigned char *out = nullptr;
-    const int len = i2d_PUBKEY(pub, &out);
-    if (len > 0) {
-        info.publicKeyDer = QByteArray(reinterpret_cast<const char *>(out), len);
-        OPENSSL_free(out);
-    }
+    info.publicKeyDer = detail::toDerBytes(pub, i2d_PUBKEY);
     ERR_clear_error();
     return info;
 }

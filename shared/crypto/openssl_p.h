@@ -67,6 +67,20 @@ struct Access
     static Certificate wrap(X509Ptr c);
 };
 
+/// DER bytes of an OpenSSL object through its i2d_* function; empty when obj is null or encoding fails.
+template <typename T, typename I2d> QByteArray toDerBytes(T *obj, I2d i2d)
+{
+    if (!obj)
+        return {};
+    unsigned char *out = nullptr;
+    const int len = i2d(obj, &out);
+    if (len <= 0)
+        return {};
+    QByteArray result(reinterpret_cast<const char *>(out), len);
+    OPENSSL_free(out);
+    return result;
+}
+
 /// Drains OpenSSL's error queue into one line (for error messages and logs).
 QString opensslErrors();
 Error makeError(const char *code, const QString &what);

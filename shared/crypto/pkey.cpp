@@ -89,16 +89,7 @@ QByteArray PrivateKey::toDer() const
 
 QByteArray PrivateKey::publicKeyDer() const
 {
-    EVP_PKEY *k = detail::Access::pkey(*this);
-    if (!k)
-        return {};
-    unsigned char *out = nullptr;
-    const int len = i2d_PUBKEY(k, &out);
-    if (len <= 0)
-        return {};
-    QByteArray result(reinterpret_cast<const char *>(out), len);
-    OPENSSL_free(out);
-    return result;
+    return detail::toDerBytes(detail::Access::pkey(*this), i2d_PUBKEY);
 }
 
 QSslKey PrivateKey::toQSslKey() const
