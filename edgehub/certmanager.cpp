@@ -167,7 +167,16 @@ void CertManager::onCa(QNetworkReply *reply)
         return;
     }
     const QByteArray der = reply->read(MaxBody);
-    auto jwt = pinnedJwt(m_settings.token, der);
+    QString token = m_settings.token;
+    if (!m_settings.tokenFile.isEmpty()) {
+        QFile f(m_settings.tokenFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            fail(QStringLiteral("cannot read the token file %1: %2").arg(m_settings.tokenFile, f.errorString()), false);
+            return;
+        }
+        token = QString::fromUtf8(f.read(64 * 1024));
+    }
+    auto jwt = pinnedJwt(token, der);
     if (!jwt) {
         fail(jwt.errorMessage(), false);
         return;

@@ -16,6 +16,7 @@ private slots:
     void bootstrapAndConnect();
     void badTokenIsReportedAndRetried_data();
     void badTokenIsReportedAndRetried();
+    void fixedTokenFileIsPickedUpWithoutRestart();
     void unreachableHubIsReported();
     void hubDownKeepsTheLocalApiAndReconnects();
     void killedEdgeReusesItsCertificate();
@@ -106,6 +107,33 @@ void TestEdgeE2e::badTokenIsReportedAndRetried()
     QVERIFY(status.body.value(QLatin1String("certExpiry")).isNull());
     QVERIFY(!QFile::exists(edge.dataDir() + QStringLiteral("/certs/edge.crt")));
     QVERIFY(!hub.output().contains(QLatin1String("issued a certificate")));
+    QCOMPARE(edge.stop(), 0);
+}
+
+void TestEdgeE2e::fixedTokenFileIsPickedUpWithoutRestart()
+{
+    HubProcess hub;
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    QTemporaryDir dir;
+    const QString tokenFile = dir.filePath(QStringLiteral("join.token"));
+    EdgeProcess edge(QStringLiteral("edge-g"), dir.filePath(QStringLiteral("edge")));
+    QStringList args = EdgeProcess::joinArgs(hub).mid(0, 4);
+    args << QStringLiteral("--token-file") << tokenFile;
+    QVERIFY2(edge.start(args), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: cannot read the token file ") + tokenFile, 8000),
+             qPrintable(edge.output()));
+
+    QFile f(tokenFile);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(hub.joinToken().toUtf8() + '\n');
+    f.close();
+    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000), qPrintable(edge.output()));
+    QCOMPARE(edge.stop(), 0);
+
+    // Once joined, the token file may go.
+    QVERIFY(QFile::remove(tokenFile));
+    QVERIFY2(edge.start(args), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000, 2), qPrintable(edge.output()));
     QCOMPARE(edge.stop(), 0);
 }
 
