@@ -55,10 +55,10 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
             return noMeta();
         auto rows = m_meta->list(req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded));
         if (!rows)
-            return http::Response::error(500, QStringLiteral("storage"), rows.errorMessage());
+            return http::Response::error(500, QStringLiteral("internal"), rows.errorMessage());
         QJsonArray items;
         for (const StoredResource &r : rows.value())
-            items.append(toJson(r));
+            items.append(objectOf(r));
         return http::Response::json(200, QJsonObject{{QStringLiteral("resources"), items}});
     }));
     m_server->routeSync("GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"), localOnly([this](const http::Request &req) {
@@ -70,10 +70,10 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
                                 .join(u'/');
         auto row = m_meta->get(key);
         if (!row)
-            return http::Response::error(500, QStringLiteral("storage"), row.errorMessage());
+            return http::Response::error(500, QStringLiteral("internal"), row.errorMessage());
         if (!row.value())
-            return http::Response::error(404, QStringLiteral("not found"), QStringLiteral("no resource %1").arg(key));
-        return http::Response::json(200, toJson(*row.value()));
+            return http::Response::error(404, QStringLiteral("not_found"), QStringLiteral("no resource %1").arg(key));
+        return http::Response::json(200, objectOf(*row.value()));
     }));
     m_server->setWebSocketRoute(QStringLiteral("/api/v1/watch"), m_ws,
                                 [this](const http::Request &req) {
@@ -126,35 +126,36 @@ bool LocalApi::isLocalRequest(const QByteArray &host, const QByteArray &origin)
         && isLoopbackHost(o.authority());
 }
 
-QJsonObject LocalApi::toJson(const StoredResource &r)
+QJsonValue LocalApi::objectOf(const StoredResource &r)
 {
-    const QStringList parts = r.key.split(u'/');
-    QJsonObject o;
-    o.insert(QStringLiteral("key"), r.key);
-    o.insert(QStringLiteral("namespace"), parts.size() == 3 ? parts.at(0) : QString());
-    o.insert(QStringLiteral("type"), r.type);
-    o.insert(QStringLiteral("name"), parts.size() == 3 ? parts.at(2) : QString());
-    o.insert(QStringLiteral("resourceVersion"), r.resourceVersion);
+    if (r.value.isEmpty())
+        return QJsonValue::Null;
     // The cloud sends objects; anything else is shown as the text it was.
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(r.value, &err);
-    if (r.value.isEmpty())
-        o.insert(QStringLiteral("object"), QJsonValue::Null);
-    else if (err.error == QJsonParseError::NoError && doc.isObject())
-        o.insert(QStringLiteral("object"), doc.object());
-    else if (err.error == QJsonParseError::NoError && doc.isArray())
-        o.insert(QStringLiteral("object"), doc.array());
-    else
-        o.insert(QStringLiteral("object"), QString::fromUtf8(r.value));
-    return o;
+    if (err.error == QJsonParseError::NoError && doc.isObject())
+        return doc.object();
+    if (err.error == QJsonParseError::NoError && doc.isArray())
+        return doc.array();
+    return QString::fromUtf8(r.value);
 }
 
-void LocalApi::publish(const QString &event, const QJsonObject &fields)
+QJsonObject LocalApi::changeEvent(const ResourceChange &change)
+{
+    const bool removed = change.operation == QLatin1String("delete");
+    const QString type = removed ? QStringLiteral("deleted") : change.existed ? QStringLiteral("modified") : QStringLiteral("added");
+    return QJsonObject{{QStringLiteral("type"), type},
+                       {QStringLiteral("key"), change.resource.key},
+                       {QStringLiteral("resourceVersion"), change.resource.resourceVersion},
+                       {QStringLiteral("object"), objectOf(change.resource)}};
+}
+
+void LocalApi::publish(const QString &type, const QJsonObject &fields)
 {
     if (m_watchers.isEmpty())
         return;
     QJsonObject o = fields;
-    o.insert(QStringLiteral("event"), event);
+    o.insert(QStringLiteral("type"), type);
     const QString text = QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
     const QList<QWebSocket *> watchers = m_watchers;
     for (QWebSocket *s : watchers) {
@@ -169,7 +170,9 @@ void LocalApi::publish(const QString &event, const QJsonObject &fields)
 
 void LocalApi::onChanged(const ResourceChange &change)
 {
-    publish(change.operation, QJsonObject{{QStringLiteral("resource"), toJson(change.resource)}});
+    QJsonObject event = changeEvent(change);
+    const QString type = event.take(QStringLiteral("type")).toString();
+    publish(type, event);
 }
 
 } // namespace qedge
