@@ -200,8 +200,7 @@ public:
 
     quint64 ackedTotal()
     {
-        AdminClient api(m_hub.adminUrl(), m_hub.dataDir() + QStringLiteral("/pki/ca.crt"), m_hub.adminToken());
-        return quint64(api.get(QStringLiteral("/api/v1/stats")).json().value(QStringLiteral("messages")).toObject()
+        return quint64(m_api.get(QStringLiteral("/api/v1/stats")).json().value(QStringLiteral("messages")).toObject()
                            .value(QStringLiteral("acked")).toDouble());
     }
 
@@ -209,6 +208,7 @@ private:
     HubProcess &m_hub;
     QSslConfiguration m_tls;
     QNetworkAccessManager m_nam;
+    AdminClient m_api{m_hub.adminUrl(), m_hub.dataDir() + QStringLiteral("/pki/ca.crt"), m_hub.adminToken()};
 };
 
 // ---- mosquitto ----------------------------------------------------------------------------------
@@ -220,7 +220,6 @@ public:
     {
         QDir().mkpath(dir);
         QFile::remove(dir + QStringLiteral("/mosquitto.db"));
-        QTcpSocket probe;
         m_port = freePort();
         QFile conf(dir + QStringLiteral("/mosquitto.conf"));
         if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
@@ -384,7 +383,7 @@ int main(int argc, char **argv)
             if (auto done = edges.waitLine("done", 300000)) {
                 Generator::fill(sat, *done, start);
                 while (run.ackedTotal() < ackedBefore + quint64(sat.messages))
-                    wait(10);
+                    wait(20);
                 sat.ackedPerSec = double(sat.messages) * 1e6 / double(realUs() - start);
             }
             const double rate = sat.perSec / 2; // messages/s
