@@ -73,7 +73,7 @@ public:
 signals:
     /// A certificate is there (loaded or bootstrapped).
     void ready();
-    /// The certificate was replaced: reconnect with the new one.
+    /// The certificate was replaced (renewed, or joined again after it expired): reconnect with the new one.
     void rotated();
 
 private:
