@@ -310,6 +310,8 @@ Response AdminApi::putLabels(const http::Request &req)
         return internal(QStringLiteral("node registry: ") + s.errorMessage());
     if (Status s = m_p.registry->setLabels(node, map); !s)
         return internal(QStringLiteral("node registry: ") + s.errorMessage());
+    if (m_labelsLoaded)
+        m_labels.insert(node, map);
     return Response::json(200, *nodeJson(node));
 }
 
@@ -407,17 +409,19 @@ std::optional<Response> AdminApi::resolveTargets(const http::Request &req, bool 
         }
         if (terms.isEmpty())
             return badRequest(QStringLiteral("?selector= needs key=value[,key=value]"));
-        auto rows = m_p.registry->nodes();
-        if (!rows)
-            return internal(QStringLiteral("node registry: ") + rows.errorMessage());
-        for (const NodeRegistry::Node &n : rows.value()) {
-            const bool match = std::all_of(terms.cbegin(), terms.cend(), [&n](const auto &t) {
-                const QJsonValue v = n.labels.value(t.first);
+        const QHash<QString, QJsonObject> *all = labels();
+        if (!all)
+            return internal(QStringLiteral("node registry: cannot read the node labels"));
+        for (auto it = all->cbegin(); it != all->cend(); ++it) {
+            const QJsonObject &nodeLabels = it.value();
+            const bool match = std::all_of(terms.cbegin(), terms.cend(), [&nodeLabels](const auto &t) {
+                const QJsonValue v = nodeLabels.value(t.first);
                 return v.isString() && v.toString() == t.second;
             });
             if (match)
-                out.append(n.id);
+                out.append(it.key());
         }
+        out.sort();
         if (out.isEmpty())
             return notFound(QStringLiteral("no node has the labels %1").arg(selector));
         return std::nullopt;
@@ -425,6 +429,19 @@ std::optional<Response> AdminApi::resolveTargets(const http::Request &req, bool 
     if (!allowEmpty)
         return badRequest(QStringLiteral("name the target nodes: ?nodes=a,b or ?selector=key=value"));
     return std::nullopt;
+}
+
+const QHash<QString, QJsonObject> *AdminApi::labels()
+{
+    if (!m_labelsLoaded) {
+        auto rows = m_p.registry->nodes();
+        if (!rows)
+            return nullptr;
+        for (const NodeRegistry::Node &n : rows.value())
+            m_labels.insert(n.id, n.labels);
+        m_labelsLoaded = true;
+    }
+    return &m_labels;
 }
 
 QStringList AdminApi::activeNodes(const QString &ns, const QString &type, const QString &name) const

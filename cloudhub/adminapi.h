@@ -72,9 +72,14 @@ private:
     std::optional<http::Response> resolveTargets(const http::Request &req, bool allowEmpty, QStringList &out);
     QStringList activeNodes(const QString &ns, const QString &type, const QString &name) const;
     void sample();
+    /// Node labels, read from the registry once and kept current by putLabels(), so a selector
+    /// costs no database round trip per request.
+    const QHash<QString, QJsonObject> *labels();
 
     Parts m_p;
     QHash<QString, NodeCounts> m_counts;
+    QHash<QString, QJsonObject> m_labels;
+    bool m_labelsLoaded = false;
     RateMeter m_rates;
     QTimer m_sampler;
 };

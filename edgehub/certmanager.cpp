@@ -146,6 +146,7 @@ void CertManager::start()
 
 void CertManager::bootstrap()
 {
+    m_nam->clearConnectionCache(); // see requestCertificate()
     QUrl url = m_settings.certServer;
     url.setPath(QStringLiteral("/ca.crt"));
     QNetworkRequest req(url);
@@ -167,7 +168,16 @@ void CertManager::onCa(QNetworkReply *reply)
         return;
     }
     const QByteArray der = reply->read(MaxBody);
-    auto jwt = pinnedJwt(m_settings.token, der);
+    QString token = m_settings.token;
+    if (!m_settings.tokenFile.isEmpty()) {
+        QFile f(m_settings.tokenFile);
+        if (!f.open(QIODevice::ReadOnly)) {
+            fail(QStringLiteral("cannot read the token file %1: %2").arg(m_settings.tokenFile, f.errorString()), false);
+            return;
+        }
+        token = QString::fromUtf8(f.read(64 * 1024));
+    }
+    auto jwt = pinnedJwt(token, der);
     if (!jwt) {
         fail(jwt.errorMessage(), false);
         return;
@@ -188,11 +198,23 @@ void CertManager::onCa(QNetworkReply *reply)
 
 void CertManager::requestCertificate(bool rotation)
 {
+    if (rotation && m_cert.expiryDate() <= QDateTime::currentDateTimeUtc()) {
+        // An expired certificate authenticates nothing (the hub was unreachable through the whole
+        // renewal window): join again with the token, as a new node would.
+        qCWarning(lcEdgeCert).noquote() << "the node certificate expired before it could be renewed;"
+                                        << "joining again with the join token";
+        bootstrap();
+        return;
+    }
     auto kr = m_factory(commonNameFor(m_settings.nodeId), {QStringLiteral("system:nodes")});
     if (!kr) {
         fail(QStringLiteral("cannot make a key and CSR: %1").arg(kr.errorMessage()), rotation);
         return;
     }
+    // The access manager keeps one connection object per host and port with the TLS settings of
+    // the request that created it, and reuses it whatever a later request asks for: a client
+    // certificate (or its absence) would leak from one kind of request into the other.
+    m_nam->clearConnectionCache();
     QUrl url = m_settings.certServer;
     url.setPath(QStringLiteral("/edge.crt"));
     QNetworkRequest req(url);
@@ -203,9 +225,6 @@ void CertManager::requestCertificate(bool rotation)
     ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (rotation) {
         // The current certificate authenticates the request; no token (reference §5.5 step 3).
-        // A kept-alive connection from the bootstrap has no client certificate and the access
-        // manager would reuse it whatever the new TLS settings say: start a fresh one.
-        m_nam->clearConnectionCache();
         ssl.setLocalCertificate(m_cert);
         ssl.setPrivateKey(m_key);
     } else {
@@ -258,9 +277,9 @@ void CertManager::onCertificate(QNetworkReply *reply, const QByteArray &keyPem, 
     qCInfo(lcEdgeCert).noquote() << (rotation ? "rotated" : "obtained") << "the node certificate, valid until"
                                  << m_cert.expiryDate().toString(Qt::ISODate);
     scheduleRotation();
-    if (rotation) {
+    if (rotation || m_readyEmitted) {
         emit rotated();
-    } else if (!m_readyEmitted) {
+    } else {
         m_readyEmitted = true;
         emit ready();
     }

@@ -40,6 +40,7 @@ public:
         QString nodeId;
         QUrl certServer;         ///< https://<hub host>:10002
         QString token;           ///< "<caHash>.<jwt>", needed only to bootstrap
+        QString tokenFile;       ///< when set, read before every attempt (a fixed or renewed token is picked up)
         int retryBaseMs = 2000;
         int retryCapMs = 60000;
         int httpTimeoutMs = 30000;
@@ -72,7 +73,7 @@ public:
 signals:
     /// A certificate is there (loaded or bootstrapped).
     void ready();
-    /// The certificate was replaced: reconnect with the new one.
+    /// The certificate was replaced (renewed, or joined again after it expired): reconnect with the new one.
     void rotated();
 
 private:

@@ -21,7 +21,7 @@ ConfigSchema edgeConfigSchema()
         {edgekey::Token, K::String, QString(),
          s("Join token <caHash>.<jwt> from the hub (its DIR/join.token); needed only until the node has a certificate."),
          s("token"), {}},
-        {edgekey::TokenFile, K::Path, QString(), s("File holding the join token, read at start (instead of hub/token)."),
+        {edgekey::TokenFile, K::Path, QString(), s("File holding the join token (instead of hub/token), read again before every bootstrap attempt."),
          s("token-file"), {}},
         {edgekey::CertServer, K::String, QString(),
          s("Certificate server URL https://HOST:PORT; empty: the hub host, port 10002."), s("cert-server"), {}},

@@ -13,7 +13,6 @@
 #include "shared/storage.h"
 
 #include <QDir>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -33,13 +32,9 @@ Result<QString> readToken(const Config &c)
     if (!inline_.isEmpty() && !file.isEmpty())
         return Result<QString>::failure(QStringLiteral("config.token"),
                                         QStringLiteral("give the join token with --token or --token-file, not both"));
-    if (file.isEmpty())
-        return inline_;
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return Result<QString>::failure(QStringLiteral("config.token"),
-                                        QStringLiteral("cannot read the token file %1: %2").arg(file, f.errorString()));
-    return QString::fromUtf8(f.read(64 * 1024)).trimmed();
+    // A token file is read by the certificate manager when it needs a token: after the join it may
+    // be gone, and a fixed or renewed token is picked up without a restart.
+    return inline_;
 }
 } // namespace
 
@@ -114,6 +109,7 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     s.cert.nodeId = s.nodeId;
     s.cert.certServer = certServer.value();
     s.cert.token = s.token;
+    s.cert.tokenFile = c.string(edgekey::TokenFile);
     s.cert.retryCapMs = int(c.integer(edgekey::CertRetryCap)) * 1000;
     s.cert.retryBaseMs = std::min(s.cert.retryBaseMs, s.cert.retryCapMs);
     s.cert.rotate = c.boolean(edgekey::CertRotate);

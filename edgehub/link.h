@@ -62,6 +62,9 @@ public:
     int pendingInMemory() const { return int(m_memory.size()); }
     Counters counters() const { return m_counters; }
     QString lastDisconnectReason() const { return m_lastReason; }
+    /// MetaManager acks a whole batch (up to 512) at once, several batches per burst from the hub;
+    /// beehive's 1024 would drop acks and make the hub resend.
+    int queueCapacity() const override { return 16384; }
     /// Milliseconds of the next reconnect wait after `failures` consecutive failures (jittered).
     static int backoffMs(int baseMs, int capMs, int failures);
 

@@ -21,9 +21,9 @@ struct Request;
 struct Response;
 }
 
-/// The edge's local API on 127.0.0.1 (QEdge's own, docs/edgehub.md): status, the resources
-/// MetaManager stored, and a WebSocket of change events. Served from SQLite, so it keeps working
-/// while the hub is unreachable.
+/// The edge's local API on 127.0.0.1 (QEdge's own; the contract is docs/api.md): status, the
+/// resources MetaManager stored, and a WebSocket of change events. Served from SQLite, so it keeps
+/// working while the hub is unreachable.
 class LocalApi : public QObject
 {
     Q_OBJECT
@@ -37,14 +37,20 @@ public:
     /// Listens on 127.0.0.1:port (0 picks one).
     Status listen(quint16 port);
     quint16 port() const;
-    /// Sends {"event": event, ...fields} to every watcher (e.g. "connected", "disconnected").
-    void publish(const QString &event, const QJsonObject &fields = {});
+    /// Sends {"type": type, ...fields} to every watcher (e.g. "connected", "disconnected").
+    void publish(const QString &type, const QJsonObject &fields = {});
     int watcherCount() const { return int(m_watchers.size()); }
     /// Adds a GET route served in this thread (modules the app wires, e.g. /api/v1/devices).
     void addGetRoute(const QString &pattern, std::function<http::Response(const http::Request &)> handler);
 
-    /// The JSON form of a stored row: key, namespace, type, name, resourceVersion, object.
-    static QJsonObject toJson(const StoredResource &r);
+    /// A stored value as JSON: the object (or array) the cloud sent, its text otherwise, null when empty.
+    static QJsonValue objectOf(const StoredResource &r);
+    /// The watch event of a committed change: {"type": "added"|"modified"|"deleted", "key",
+    /// "resourceVersion", "object"}.
+    static QJsonObject changeEvent(const ResourceChange &change);
+    /// True when Host names the loopback and Origin, if sent, is a loopback page: a web page on
+    /// another site (or a DNS-rebound name) must not read the node's resources.
+    static bool isLocalRequest(const QByteArray &host, const QByteArray &origin);
 
 private:
     void onChanged(const ResourceChange &change);

@@ -121,11 +121,13 @@ MetaManager::Outcome MetaManager::applyOne(const Message &m, ResourceChange *cha
         return Outcome::Invalid;
     }
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT resource_version, msg_id FROM meta_sync WHERE key = :k"));
+    q.prepare(QStringLiteral("SELECT resource_version, msg_id, deleted FROM meta_sync WHERE key = :k"));
     q.bindValue(QStringLiteral(":k"), key);
     if (!q.exec())
         return Outcome::Failed;
+    bool existed = false;
     if (q.next()) {
+        existed = q.value(2).toInt() == 0;
         const QString storedRv = q.value(0).toString();
         if (q.value(1).toString() == m.id())
             return Outcome::Duplicate;
@@ -161,7 +163,7 @@ MetaManager::Outcome MetaManager::applyOne(const Message &m, ResourceChange *cha
     s.bindValue(QStringLiteral(":d"), remove ? 1 : 0);
     if (!s.exec())
         return Outcome::Failed;
-    *change = {remove ? Removed : Upsert, row};
+    *change = {remove ? Removed : Upsert, row, existed};
     return Outcome::Applied;
 }
 
@@ -257,6 +259,11 @@ void MetaManager::handleQuery(const Message &m)
 Status MetaManager::storeRemoteAnswer(const Message &answer, const QString &key)
 {
     const QByteArray value = unwrapObject(answer);
+    QSqlQuery e(m_db);
+    e.prepare(QStringLiteral("SELECT 1 FROM meta WHERE key = :k"));
+    e.bindValue(QStringLiteral(":k"), key);
+    const bool existed = e.exec() && e.next();
+    e.finish();
     QSqlQuery w(m_db);
     w.prepare(QStringLiteral("INSERT INTO meta (key, type, value) VALUES (:k, :t, :v) "
                              "ON CONFLICT(key) DO UPDATE SET type = excluded.type, value = excluded.value"));
@@ -265,7 +272,7 @@ Status MetaManager::storeRemoteAnswer(const Message &answer, const QString &key)
     w.bindValue(QStringLiteral(":v"), QString::fromUtf8(value));
     if (!w.exec())
         return Status::failure(QStringLiteral("meta.sql"), w.lastError().text());
-    emit changed({Upsert, {key, typeOf(key), value, answer.resourceVersion()}});
+    emit changed({Upsert, {key, typeOf(key), value, answer.resourceVersion()}, existed});
     return {};
 }
 

@@ -27,6 +27,7 @@ struct ResourceChange
 {
     QString operation; ///< "upsert" or "delete"
     StoredResource resource;
+    bool existed = false; ///< the key was stored before this change (an upsert that modified)
 };
 
 /// MetaManager (module `metamanager`, group `meta`, reference §8): stores what the cloud sends in

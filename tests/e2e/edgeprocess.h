@@ -35,6 +35,7 @@ public:
     /// SIGKILL, for crash tests.
     void kill();
     bool isRunning() const;
+    qint64 processId() const { return m_process.processId(); }
 
     QString dataDir() const { return m_dataDir; }
     QString node() const { return m_node; }

@@ -7,6 +7,10 @@
 #include <QFileInfo>
 #include <QTest>
 
+#ifdef Q_OS_UNIX
+#include <signal.h>
+#endif
+
 using namespace qedge::test;
 
 class TestEdgeE2e : public QObject
@@ -16,8 +20,10 @@ private slots:
     void bootstrapAndConnect();
     void badTokenIsReportedAndRetried_data();
     void badTokenIsReportedAndRetried();
+    void fixedTokenFileIsPickedUpWithoutRestart();
     void unreachableHubIsReported();
     void hubDownKeepsTheLocalApiAndReconnects();
+    void frozenHubIsDetectedByTheReadDeadline();
     void killedEdgeReusesItsCertificate();
     void secondEdgeOnTheSameDataDirIsRefused();
 };
@@ -109,6 +115,33 @@ void TestEdgeE2e::badTokenIsReportedAndRetried()
     QCOMPARE(edge.stop(), 0);
 }
 
+void TestEdgeE2e::fixedTokenFileIsPickedUpWithoutRestart()
+{
+    HubProcess hub;
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    QTemporaryDir dir;
+    const QString tokenFile = dir.filePath(QStringLiteral("join.token"));
+    EdgeProcess edge(QStringLiteral("edge-g"), dir.filePath(QStringLiteral("edge")));
+    QStringList args = EdgeProcess::joinArgs(hub).mid(0, 4);
+    args << QStringLiteral("--token-file") << tokenFile;
+    QVERIFY2(edge.start(args), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: cannot read the token file ") + tokenFile, 8000),
+             qPrintable(edge.output()));
+
+    QFile f(tokenFile);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(hub.joinToken().toUtf8() + '\n');
+    f.close();
+    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000), qPrintable(edge.output()));
+    QCOMPARE(edge.stop(), 0);
+
+    // Once joined, the token file may go.
+    QVERIFY(QFile::remove(tokenFile));
+    QVERIFY2(edge.start(args), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000, 2), qPrintable(edge.output()));
+    QCOMPARE(edge.stop(), 0);
+}
+
 void TestEdgeE2e::unreachableHubIsReported()
 {
     const quint16 closed = freePort();
@@ -153,6 +186,32 @@ void TestEdgeE2e::hubDownKeepsTheLocalApiAndReconnects()
     QCOMPARE(edge.count(QStringLiteral("obtained the node certificate")), 1);
     QCOMPARE(edge.stop(), 0);
     QCOMPARE(hub->stop(), 0);
+}
+
+void TestEdgeE2e::frozenHubIsDetectedByTheReadDeadline()
+{
+#ifndef Q_OS_UNIX
+    QSKIP("needs SIGSTOP");
+#else
+    // A hub that stops answering without closing anything (frozen, or a dead route): KubeEdge only
+    // notices failed writes; the edge also wants to read something within its deadline.
+    HubProcess hub;
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    EdgeProcess edge(QStringLiteral("edge-h"));
+    QVERIFY2(edge.start(EdgeProcess::joinArgs(hub) + QStringList{QStringLiteral("--heartbeat"), QStringLiteral("1"),
+                                                                 QStringLiteral("--read-deadline"), QStringLiteral("3")}),
+             qPrintable(edge.output()));
+    QVERIFY(edge.waitForConnected(true));
+    const qint64 pid = hub.process().processId();
+    QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+    const bool detected = edge.waitForOutput(QStringLiteral("disconnected: nothing read from the hub for "), 8000);
+    QCOMPARE(edge.get(QStringLiteral("/api/v1/status")).body.value(QLatin1String("connected")).toBool(), false);
+    QCOMPARE(::kill(pid_t(pid), SIGCONT), 0);
+    QVERIFY2(detected, qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000, 2), qPrintable(edge.output()));
+    QCOMPARE(edge.stop(), 0);
+    QCOMPARE(hub.stop(), 0);
+#endif
 }
 
 void TestEdgeE2e::killedEdgeReusesItsCertificate()

@@ -294,11 +294,18 @@ void TestMetaManager::changesAreSignalled()
 {
     QSignalSpy spy(m_meta, &MetaManager::changed);
     apply({object(op::Insert, QStringLiteral("s"), QStringLiteral("1"), QStringLiteral("x")),
-           object(op::Delete, QStringLiteral("s"), QStringLiteral("2"), QString())});
-    QTRY_COMPARE(spy.size(), 2);
+           object(op::Update, QStringLiteral("s"), QStringLiteral("2"), QStringLiteral("y")),
+           object(op::Delete, QStringLiteral("s"), QStringLiteral("3"), QString()),
+           object(op::Insert, QStringLiteral("s"), QStringLiteral("4"), QStringLiteral("z"))});
+    QTRY_COMPARE(spy.size(), 4);
     QCOMPARE(spy.at(0).at(0).value<ResourceChange>().operation, QStringLiteral("upsert"));
-    QCOMPARE(spy.at(1).at(0).value<ResourceChange>().operation, QStringLiteral("delete"));
-    QCOMPARE(spy.at(1).at(0).value<ResourceChange>().resource.key, QStringLiteral("default/configmap/s"));
+    QCOMPARE(spy.at(0).at(0).value<ResourceChange>().existed, false);
+    QCOMPARE(spy.at(1).at(0).value<ResourceChange>().operation, QStringLiteral("upsert"));
+    QCOMPARE(spy.at(1).at(0).value<ResourceChange>().existed, true);
+    QCOMPARE(spy.at(2).at(0).value<ResourceChange>().operation, QStringLiteral("delete"));
+    QCOMPARE(spy.at(2).at(0).value<ResourceChange>().resource.key, QStringLiteral("default/configmap/s"));
+    QCOMPARE(spy.at(3).at(0).value<ResourceChange>().existed, false); // created again after the delete
+    apply({object(op::Delete, QStringLiteral("s"), QStringLiteral("5"), QString())});
     auto rows = m_meta->list(QStringLiteral("configmap"));
     QVERIFY(rows.ok());
     QCOMPARE(rows.value().size(), 0);
