@@ -26,6 +26,8 @@ EventStream::EventStream(qint64 maxBufferedBytes, QObject *parent)
       m_maxBuffered(maxBufferedBytes)
 {
     connect(m_server, &QWebSocketServer::newConnection, this, &EventStream::onNewConnection);
+    m_dropTimer.setInterval(250);
+    connect(&m_dropTimer, &QTimer::timeout, this, &EventStream::notifyDropped);
 }
 
 EventStream::~EventStream()
@@ -76,12 +78,18 @@ void EventStream::publish(QJsonObject event)
     }
 }
 
+qint64 EventStream::pendingBytes(QWebSocket *socket, const Client &client) const
+{
+    return socket->bytesToWrite() + (client.tls ? client.tls->encryptedBytesToWrite() : 0);
+}
+
 void EventStream::sendTo(QWebSocket *socket, Client &client, const QString &text)
 {
-    const qint64 pending = socket->bytesToWrite() + (client.tls ? client.tls->encryptedBytesToWrite() : 0);
-    if (pending > m_maxBuffered) {
+    if (pendingBytes(socket, client) > m_maxBuffered) {
         ++client.dropped;
         ++m_droppedTotal;
+        if (!m_dropTimer.isActive())
+            m_dropTimer.start();
         return;
     }
     if (client.dropped > 0) {
@@ -92,6 +100,26 @@ void EventStream::sendTo(QWebSocket *socket, Client &client, const QString &text
         client.dropped = 0;
     }
     socket->sendTextMessage(text);
+}
+
+void EventStream::notifyDropped()
+{
+    bool waiting = false;
+    for (auto it = m_clients.begin(); it != m_clients.end(); ++it) {
+        if (it->dropped == 0)
+            continue;
+        if (pendingBytes(it.key(), *it) > m_maxBuffered / 2) {
+            waiting = true;
+            continue;
+        }
+        const QJsonObject note{{QStringLiteral("type"), QStringLiteral("dropped")},
+                               {QStringLiteral("time"), nowIso()},
+                               {QStringLiteral("count"), double(it->dropped)}};
+        it.key()->sendTextMessage(QString::fromUtf8(QJsonDocument(note).toJson(QJsonDocument::Compact)));
+        it->dropped = 0;
+    }
+    if (!waiting)
+        m_dropTimer.stop();
 }
 
 } // namespace qedge::cloud

@@ -4,6 +4,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 
 QT_BEGIN_NAMESPACE
 class QSslSocket;
@@ -18,7 +19,8 @@ namespace qedge::cloud {
 /// event goes to each client as one JSON text frame, filtered by the upgrade's ?node=.
 ///
 /// Slow consumers: a client whose unsent bytes pass maxBufferedBytes misses events instead of
-/// growing the hub's memory; once it drained, it gets {"type": "dropped", "count": N} first.
+/// growing the hub's memory; once it drained, it gets {"type": "dropped", "count": N} (at the latest
+/// within a quarter second, or before the next event).
 class EventStream : public QObject
 {
     Q_OBJECT
@@ -44,10 +46,14 @@ private:
     };
     void onNewConnection();
     void sendTo(QWebSocket *socket, Client &client, const QString &text);
+    qint64 pendingBytes(QWebSocket *socket, const Client &client) const;
+    /// Tells drained clients what they missed.
+    void notifyDropped();
 
     QWebSocketServer *m_server;
     QHash<QWebSocket *, Client> m_clients;
     qint64 m_maxBuffered;
+    QTimer m_dropTimer;
     quint64 m_droppedTotal = 0;
 };
 
