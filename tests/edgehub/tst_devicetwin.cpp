@@ -597,6 +597,8 @@ void TestDeviceTwin::badPayloadsChangeNothing()
     QVERIFY(m_mapper->publish(base + QStringLiteral("/twin/update"),
                               update({{QStringLiteral("temperature"), actual(QStringLiteral("20"))}})));
     QTRY_COMPARE(m_mapper->countOn(base + QStringLiteral("/twin/update/result")), 1);
+    QTRY_COMPARE(m_mapper->countOn(base + QStringLiteral("/twin/update/delta")), 0);
+    QTRY_COMPARE(m_mapper->countOn(base + QStringLiteral("/twin/update/document")), 1); // published after the result
     QTRY_COMPARE(m_twin->unconfirmed(), 0);
     const QJsonObject before = m_twin->device(Dev)->twins;
     m_mapper->received.clear();
