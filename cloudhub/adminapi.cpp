@@ -213,6 +213,13 @@ void AdminApi::addRoutes()
     s->routeSync("GET", QStringLiteral("/api/v1/stats"), Role::ReadOnly, bind(&AdminApi::stats));
 }
 
+void AdminApi::flushRegistry()
+{
+    // The registry writes connects in batches; what the API shows must include them.
+    if (Status s = m_p.registry->flush(); !s)
+        qCWarning(lcHubAdmin).noquote() << "node registry:" << s.errorMessage();
+}
+
 bool AdminApi::isKnown(const QString &node)
 {
     if (m_p.dispatcher->queue(node) || m_p.sessions->session(node))
@@ -223,6 +230,7 @@ bool AdminApi::isKnown(const QString &node)
 
 std::optional<QJsonObject> AdminApi::nodeJson(const QString &node)
 {
+    flushRegistry();
     auto reg = m_p.registry->node(node);
     return nodeJson(node, reg ? reg.value() : std::nullopt);
 }
@@ -262,6 +270,7 @@ std::optional<QJsonObject> AdminApi::nodeJson(const QString &node, const std::op
 
 Response AdminApi::listNodes(const http::Request &)
 {
+    flushRegistry();
     auto rows = m_p.registry->nodes();
     if (!rows)
         return internal(QStringLiteral("node registry: ") + rows.errorMessage());
@@ -317,6 +326,7 @@ Response AdminApi::putLabels(const http::Request &req)
             return badRequest(QStringLiteral("label value \"%1\" is not valid").arg(v));
     }
     // Labels may be set before a node ever connects, so selectors can target it from the start.
+    flushRegistry();
     if (Status s = m_p.registry->provision(node); !s)
         return internal(QStringLiteral("node registry: ") + s.errorMessage());
     if (Status s = m_p.registry->setLabels(node, map); !s)

@@ -70,6 +70,7 @@ private:
     /// The same from a registry row already read (nullopt: the node has none).
     std::optional<QJsonObject> nodeJson(const QString &node, const std::optional<NodeRegistry::Node> &row);
     bool isKnown(const QString &node);
+    void flushRegistry();
     /// Target nodes of a fleet-wide call (?nodes= or ?selector=); empty list with allowEmpty when neither.
     std::optional<http::Response> resolveTargets(const http::Request &req, bool allowEmpty, QStringList &out);
     QStringList activeNodes(const QString &ns, const QString &type, const QString &name) const;

@@ -33,7 +33,8 @@ Result<QByteArray> readOrCreateToken(const QString &path)
 
 } // namespace
 
-AdminServer::AdminServer(QObject *parent) : QObject(parent) {}
+AdminServer::AdminServer(QObject *parent) : QObject(parent)
+{}
 
 Result<std::unique_ptr<AdminServer>> AdminServer::create(const QString &dataDir, QObject *parent)
 {
@@ -53,17 +54,20 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(const QString &dataDir,
 std::optional<http::Response> AdminServer::authorize(const http::Request &req, Role role)
 {
     if (m_limiter.blocked(req.peer)) {
-        http::Response r = http::Response::error(429, QStringLiteral("too_many_attempts"),
-                                                 QStringLiteral("too many failed authentications; try again later"));
-        r.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
+        http::Response r =
+            http::Response::error(429, QStringLiteral("too_many_attempts"),
+                                  QStringLiteral("too many failed authentications; try again later"));
+        r.headers.append(
+            qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
         return r;
     }
     const QByteArray auth = req.header("authorization");
     const QByteArray prefix = "Bearer ";
     if (!auth.startsWith(prefix)) {
         m_limiter.recordFailure(req.peer);
-        http::Response r = http::Response::error(401, QStringLiteral("unauthorized"),
-                                                 QStringLiteral("send Authorization: Bearer <token from admin.token>"));
+        http::Response r =
+            http::Response::error(401, QStringLiteral("unauthorized"),
+                                  QStringLiteral("send Authorization: Bearer <token from admin.token>"));
         r.headers.append(qMakePair(QByteArray("WWW-Authenticate"), QByteArray("Bearer")));
         return r;
     }
@@ -73,24 +77,27 @@ std::optional<http::Response> AdminServer::authorize(const http::Request &req, R
     if (!isAdmin && !isReadOnly) {
         m_limiter.recordFailure(req.peer);
         qCWarning(lcHubAdmin).noquote() << "rejected a bad admin token from" << req.peer.toString();
-        return http::Response::error(401, QStringLiteral("unauthorized"), QStringLiteral("the bearer token is not valid"));
+        return http::Response::error(401, QStringLiteral("unauthorized"),
+                                     QStringLiteral("the bearer token is not valid"));
     }
     if (role == Role::Admin && !isAdmin)
-        return http::Response::error(403, QStringLiteral("forbidden"),
-                                     QStringLiteral("this call needs the admin token, not the read-only one"));
+        return http::Response::error(
+            403, QStringLiteral("forbidden"),
+            QStringLiteral("this call needs the admin token, not the read-only one"));
     return std::nullopt;
 }
 
 void AdminServer::route(const QByteArray &method, const QString &pattern, Role role, http::Handler handler)
 {
-    m_server.route(method, pattern,
-                   [this, role, handler](const http::Request &req, std::shared_ptr<http::Responder> responder) {
-                       if (auto denied = authorize(req, role)) {
-                           responder->send(*denied);
-                           return;
-                       }
-                       handler(req, std::move(responder));
-                   });
+    m_server.route(
+        method, pattern,
+        [this, role, handler](const http::Request &req, std::shared_ptr<http::Responder> responder) {
+            if (auto denied = authorize(req, role)) {
+                responder->send(*denied);
+                return;
+            }
+            handler(req, std::move(responder));
+        });
 }
 
 void AdminServer::routeSync(const QByteArray &method, const QString &pattern, Role role,
@@ -142,12 +149,12 @@ Result<QJsonObject> AdminServer::jsonBody(const http::Request &req)
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(req.body, &err);
     if (err.error != QJsonParseError::NoError)
-        return Result<QJsonObject>::failure(QStringLiteral("bad_json"),
-                                            QStringLiteral("body is not valid JSON at offset %1: %2")
-                                                .arg(err.offset)
-                                                .arg(err.errorString()));
+        return Result<QJsonObject>::failure(
+            QStringLiteral("bad_json"),
+            QStringLiteral("body is not valid JSON at offset %1: %2").arg(err.offset).arg(err.errorString()));
     if (!doc.isObject())
-        return Result<QJsonObject>::failure(QStringLiteral("bad_json"), QStringLiteral("body must be a JSON object"));
+        return Result<QJsonObject>::failure(QStringLiteral("bad_json"),
+                                            QStringLiteral("body must be a JSON object"));
     return doc.object();
 }
 

@@ -25,11 +25,14 @@ bool nodeNameValid(const QString &node)
 
 } // namespace
 
-BootstrapServer::BootstrapServer(HubPki *pki, int failedAttemptsPerMinute, bool acceptLegacyCerts, QObject *parent)
+BootstrapServer::BootstrapServer(HubPki *pki, int failedAttemptsPerMinute, bool acceptLegacyCerts,
+                                 QObject *parent)
     : QObject(parent), m_pki(pki), m_acceptLegacy(acceptLegacyCerts), m_limiter(failedAttemptsPerMinute)
 {
-    m_server.routeSync("GET", QStringLiteral("/ca.crt"), [this](const http::Request &r) { return handleCa(r); });
-    m_server.routeSync("GET", QStringLiteral("/edge.crt"), [this](const http::Request &r) { return handleEdgeCert(r); });
+    m_server.routeSync("GET", QStringLiteral("/ca.crt"),
+                       [this](const http::Request &r) { return handleCa(r); });
+    m_server.routeSync("GET", QStringLiteral("/edge.crt"),
+                       [this](const http::Request &r) { return handleEdgeCert(r); });
 }
 
 bool BootstrapServer::listen(const QHostAddress &address, quint16 port)
@@ -63,8 +66,10 @@ http::Response BootstrapServer::fail(const http::Request &req, int status, const
 http::Response BootstrapServer::handleEdgeCert(const http::Request &req)
 {
     if (m_limiter.blocked(req.peer)) {
-        http::Response r = http::Response::text(429, QStringLiteral("too many failed attempts; try again later"));
-        r.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
+        http::Response r =
+            http::Response::text(429, QStringLiteral("too many failed attempts; try again later"));
+        r.headers.append(
+            qMakePair(QByteArray("Retry-After"), QByteArray::number(m_limiter.retryAfterSeconds(req.peer))));
         return r;
     }
     const QString node = QString::fromUtf8(req.header("nodename"));
@@ -77,7 +82,8 @@ http::Response BootstrapServer::handleEdgeCert(const http::Request &req)
         if (!current)
             return fail(req, 401, QStringLiteral("client certificate unreadable"));
         if (Status s = current->verifySignedBy(m_pki->ca().certificate()); !s)
-            return fail(req, 401, QStringLiteral("client certificate not issued by this hub: ") + s.errorMessage());
+            return fail(req, 401,
+                        QStringLiteral("client certificate not issued by this hub: ") + s.errorMessage());
         const crypto::CertInfo info = current->info();
         const bool named = info.commonName == NodeCnPrefix + node;
         const bool legacy = m_acceptLegacy && info.commonName == LegacyCn;

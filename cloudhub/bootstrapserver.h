@@ -15,7 +15,8 @@ class BootstrapServer : public QObject
 {
     Q_OBJECT
 public:
-    BootstrapServer(HubPki *pki, int failedAttemptsPerMinute, bool acceptLegacyCerts, QObject *parent = nullptr);
+    BootstrapServer(HubPki *pki, int failedAttemptsPerMinute, bool acceptLegacyCerts,
+                    QObject *parent = nullptr);
 
     bool listen(const QHostAddress &address, quint16 port);
     quint16 port() const;

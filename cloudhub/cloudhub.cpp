@@ -30,7 +30,8 @@ QString hostForUrl(const QHostAddress &a)
 
 } // namespace
 
-CloudHub::CloudHub(const Config &config, QObject *parent) : QObject(parent), m_config(config) {}
+CloudHub::CloudHub(const Config &config, QObject *parent) : QObject(parent), m_config(config)
+{}
 
 CloudHub::~CloudHub()
 {
@@ -59,9 +60,9 @@ Result<std::unique_ptr<CloudHub>> CloudHub::create(const Config &config, QObject
     if (Status s = hub->openStorage(); !s)
         return s.error();
 
-    hub->m_bootstrap = std::make_unique<BootstrapServer>(hub->m_pki.get(),
-                                                         int(config.integer(key::FailedAttemptsPerMinute)),
-                                                         config.boolean(key::AcceptLegacyCerts));
+    hub->m_bootstrap =
+        std::make_unique<BootstrapServer>(hub->m_pki.get(), int(config.integer(key::FailedAttemptsPerMinute)),
+                                          config.boolean(key::AcceptLegacyCerts));
     hub->addTokenRoutes();
 
     NodeSession::Options sessionOptions;
@@ -113,16 +114,16 @@ Status CloudHub::openStorage()
 void CloudHub::wireSessions()
 {
     SessionManager *sessions = m_sessions.get();
-    connect(sessions, &SessionManager::nodeConnected, this, [this, sessions](const QString &node, const SessionInfo &info) {
-        if (Status s = m_registry->recordConnected(info); !s)
-            qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
-        m_dispatcher->nodeConnected(node, [sessions, node](const Message &m) { return sessions->send(node, m); });
-    });
+    connect(sessions, &SessionManager::nodeConnected, this,
+            [this, sessions](const QString &node, const SessionInfo &info) {
+                m_registry->recordConnected(info);
+                m_dispatcher->nodeConnected(
+                    node, [sessions, node](const Message &m) { return sessions->send(node, m); });
+            });
     connect(sessions, &SessionManager::nodeDisconnected, this,
             [this](const QString &node, const QString &, const QDateTime &at) {
                 m_dispatcher->nodeDisconnected(node);
-                if (Status s = m_registry->recordDisconnected(node, at); !s)
-                    qCWarning(lcHubStore).noquote() << "node registry:" << s.errorMessage();
+                m_registry->recordDisconnected(node, at);
             });
     connect(sessions, &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
     // Upstream `response` messages are acks (PROTOCOL.md §4) and go nowhere else.
@@ -132,74 +133,75 @@ void CloudHub::wireSessions()
 
 void CloudHub::addTokenRoutes()
 {
-    m_admin->routeSync("POST", QStringLiteral("/api/v1/tokens"), AdminServer::Role::Admin,
-                       [this](const http::Request &req) {
-                           QJsonObject body;
-                           if (!req.body.trimmed().isEmpty()) {
-                               auto parsed = AdminServer::jsonBody(req);
-                               if (!parsed)
-                                   return http::Response::error(400, parsed.error().code, parsed.errorMessage());
-                               body = parsed.value();
-                           }
-                           qint64 ttl = 24 * 3600;
-                           if (body.contains(QStringLiteral("ttl"))) {
-                               const QJsonValue v = body.value(QStringLiteral("ttl"));
-                               const double d = v.toDouble(-1);
-                               if (!v.isDouble() || d < 1 || d != double(qint64(d)) || d > 10.0 * 365 * 24 * 3600)
-                                   return http::Response::error(
-                                       400, QStringLiteral("bad_request"),
-                                       QStringLiteral("ttl must be a whole number of seconds, at least 1"));
-                               ttl = qint64(d);
-                           }
-                           const QJsonValue nodeValue = body.value(QStringLiteral("node"));
-                           if (!nodeValue.isUndefined() && !nodeValue.isString())
-                               return http::Response::error(400, QStringLiteral("bad_request"),
-                                                            QStringLiteral("node must be a string"));
-                           const QString node = nodeValue.toString();
-                           const QString token = m_pki->issueToken(ttl, node);
-                           QJsonObject out{{QStringLiteral("token"), token},
-                                           {QStringLiteral("expiresAt"),
-                                            QDateTime::currentDateTimeUtc().addSecs(ttl).toString(Qt::ISODate)}};
-                           if (!node.isEmpty())
-                               out.insert(QStringLiteral("node"), node);
-                           return http::Response::json(201, out);
-                       });
+    m_admin->routeSync(
+        "POST", QStringLiteral("/api/v1/tokens"), AdminServer::Role::Admin, [this](const http::Request &req) {
+            QJsonObject body;
+            if (!req.body.trimmed().isEmpty()) {
+                auto parsed = AdminServer::jsonBody(req);
+                if (!parsed)
+                    return http::Response::error(400, parsed.error().code, parsed.errorMessage());
+                body = parsed.value();
+            }
+            qint64 ttl = 24 * 3600;
+            if (body.contains(QStringLiteral("ttl"))) {
+                const QJsonValue v = body.value(QStringLiteral("ttl"));
+                const double d = v.toDouble(-1);
+                if (!v.isDouble() || d < 1 || d != double(qint64(d)) || d > 10.0 * 365 * 24 * 3600)
+                    return http::Response::error(
+                        400, QStringLiteral("bad_request"),
+                        QStringLiteral("ttl must be a whole number of seconds, at least 1"));
+                ttl = qint64(d);
+            }
+            const QJsonValue nodeValue = body.value(QStringLiteral("node"));
+            if (!nodeValue.isUndefined() && !nodeValue.isString())
+                return http::Response::error(400, QStringLiteral("bad_request"),
+                                             QStringLiteral("node must be a string"));
+            const QString node = nodeValue.toString();
+            const QString token = m_pki->issueToken(ttl, node);
+            QJsonObject out{{QStringLiteral("token"), token},
+                            {QStringLiteral("expiresAt"),
+                             QDateTime::currentDateTimeUtc().addSecs(ttl).toString(Qt::ISODate)}};
+            if (!node.isEmpty())
+                out.insert(QStringLiteral("node"), node);
+            return http::Response::json(201, out);
+        });
 }
 
 Status CloudHub::start()
 {
     const QHostAddress bind(m_config.string(key::Bind));
     if (bind.isNull())
-        return Status::failure(QStringLiteral("config"),
-                               QStringLiteral("network/bind: not an IP address: ") + m_config.string(key::Bind));
+        return Status::failure(QStringLiteral("config"), QStringLiteral("network/bind: not an IP address: ") +
+                                                             m_config.string(key::Bind));
     const QString adminBindText = m_config.string(key::AdminBind);
     const QHostAddress adminBind = adminBindText.isEmpty() ? bind : QHostAddress(adminBindText);
     if (adminBind.isNull())
-        return Status::failure(QStringLiteral("config"), QStringLiteral("network/admin_bind: not an IP address: ")
-                                                             + adminBindText);
+        return Status::failure(QStringLiteral("config"),
+                               QStringLiteral("network/admin_bind: not an IP address: ") + adminBindText);
 
     if (!m_edge->listen(bind, quint16(m_config.integer(key::WebSocketPort))))
-        return Status::failure(QStringLiteral("listen"),
-                               QStringLiteral("edge WebSocket port %1: %2")
-                                   .arg(m_config.integer(key::WebSocketPort))
-                                   .arg(m_edge->errorString()));
+        return Status::failure(QStringLiteral("listen"), QStringLiteral("edge WebSocket port %1: %2")
+                                                             .arg(m_config.integer(key::WebSocketPort))
+                                                             .arg(m_edge->errorString()));
     if (!m_bootstrap->listen(bind, quint16(m_config.integer(key::HttpsPort))))
-        return Status::failure(QStringLiteral("listen"),
-                               QStringLiteral("bootstrap port %1: %2")
-                                   .arg(m_config.integer(key::HttpsPort))
-                                   .arg(m_bootstrap->errorString()));
-    if (!m_admin->listen(adminBind, quint16(m_config.integer(key::AdminPort)), m_pki->httpsTlsConfiguration(false)))
+        return Status::failure(QStringLiteral("listen"), QStringLiteral("bootstrap port %1: %2")
+                                                             .arg(m_config.integer(key::HttpsPort))
+                                                             .arg(m_bootstrap->errorString()));
+    if (!m_admin->listen(adminBind, quint16(m_config.integer(key::AdminPort)),
+                         m_pki->httpsTlsConfiguration(false)))
         return Status::failure(QStringLiteral("listen"), QStringLiteral("admin port %1: %2")
                                                              .arg(m_config.integer(key::AdminPort))
                                                              .arg(m_admin->errorString()));
 
-    qCInfo(lcHub).noquote() << QStringLiteral("cloudhub ready: edge wss://%1:%2 bootstrap https://%1:%3 admin https://%4:%5 data %6")
-                                   .arg(hostForUrl(bind))
-                                   .arg(webSocketPort())
-                                   .arg(httpsPort())
-                                   .arg(hostForUrl(adminBind))
-                                   .arg(adminPort())
-                                   .arg(m_dataDir);
+    qCInfo(lcHub).noquote()
+        << QStringLiteral(
+               "cloudhub ready: edge wss://%1:%2 bootstrap https://%1:%3 admin https://%4:%5 data %6")
+               .arg(hostForUrl(bind))
+               .arg(webSocketPort())
+               .arg(httpsPort())
+               .arg(hostForUrl(adminBind))
+               .arg(adminPort())
+               .arg(m_dataDir);
     return {};
 }
 

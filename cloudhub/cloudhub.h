@@ -11,7 +11,7 @@
 namespace qedge {
 class DataDirLock;
 class Database;
-}
+} // namespace qedge
 
 namespace qedge::cloud {
 

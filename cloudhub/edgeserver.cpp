@@ -44,10 +44,7 @@ QString printable(const QString &s)
 } // namespace
 
 EdgeServer::EdgeServer(SessionManager *sessions, const Options &options, QObject *parent)
-    : QObject(parent),
-      m_sessions(sessions),
-      m_options(options),
-      m_listener(new http::SecureListener(this)),
+    : QObject(parent), m_sessions(sessions), m_options(options), m_listener(new http::SecureListener(this)),
       m_ws(QStringLiteral("qedge-cloudhub"), QWebSocketServer::NonSecureMode)
 {
     m_listener->setTlsConfiguration(m_options.tls);
@@ -104,7 +101,12 @@ void EdgeServer::onSocketReady(QTcpSocket *socket)
     }
     const auto key = peerKey(socket->peerAddress(), socket->peerPort());
     m_peers.insert(key, Peer{ssl, ssl->peerCertificate()});
-    connect(socket, &QObject::destroyed, this, [this, key] { m_peers.remove(key); });
+    connect(socket, &QObject::destroyed, this, [this, key] {
+        // A newer connection may reuse the address and port; only drop an entry whose socket is gone.
+        auto it = m_peers.find(key);
+        if (it != m_peers.end() && it->socket.isNull())
+            m_peers.erase(it);
+    });
     // From here QWebSocketServer owns the socket: it deletes it once disconnected.
     socket->setParent(nullptr);
     // handleConnection() does not apply QWebSocketServer's handshake timeout (only its own accept
@@ -179,14 +181,17 @@ void EdgeServer::refuse(QWebSocket *ws, const QString &node, QWebSocketProtocol:
                         const QString &key, const QString &reason)
 {
     ++m_rejections[key];
-    qCWarning(lcHubSession).noquote() << "refused edge connection from" << ws->peerAddress().toString() << "node"
-                                      << printable(node) << "code" << int(code) << ':' << reason;
+    qCWarning(lcHubSession).noquote() << "refused edge connection from" << ws->peerAddress().toString()
+                                      << "node" << printable(node) << "code" << int(code) << ':' << reason;
     emit connectionRejected(node, ws->peerAddress(), reason);
     // Nothing from this socket is processed: no message slot is connected, and it goes once closed.
     ws->setParent(this);
     connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
     ws->close(code, reason);
-    QTimer::singleShot(5000, ws, [ws] { ws->abort(); ws->deleteLater(); });
+    QTimer::singleShot(5000, ws, [ws] {
+        ws->abort();
+        ws->deleteLater();
+    });
 }
 
 } // namespace qedge::cloud

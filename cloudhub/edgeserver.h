@@ -27,7 +27,7 @@ class EdgeServer : public QObject
 public:
     struct Options
     {
-        QSslConfiguration tls;        ///< server cert + key, CA, VerifyPeer
+        QSslConfiguration tls; ///< server cert + key, CA, VerifyPeer
         int handshakeTimeoutMs = 10000;
         qint64 maxFrameBytes = 16LL * 1024 * 1024;
         bool acceptLegacyCerts = false;

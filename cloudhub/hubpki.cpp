@@ -48,8 +48,7 @@ Result<crypto::CertAuthority> loadOrCreateCa(const Config &config, const QString
 
 HubPki::HubPki(crypto::CertAuthority ca, crypto::Certificate serverCert, crypto::PrivateKey serverKey)
     : m_ca(std::move(ca)), m_serverCert(std::move(serverCert)), m_serverKey(std::move(serverKey))
-{
-}
+{}
 
 Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString &dataDir)
 {
@@ -75,7 +74,8 @@ Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString
     if (bothExist(certFile, keyFile)) {
         QFile cf(certFile), kf(keyFile);
         if (!cf.open(QIODevice::ReadOnly) || !kf.open(QIODevice::ReadOnly))
-            return R::failure(QStringLiteral("io"), QStringLiteral("cannot read %1 or %2").arg(certFile, keyFile));
+            return R::failure(QStringLiteral("io"),
+                              QStringLiteral("cannot read %1 or %2").arg(certFile, keyFile));
         auto c = crypto::Certificate::fromPem(cf.readAll());
         if (!c)
             return R::failure(QStringLiteral("pki"), certFile + QStringLiteral(": ") + c.errorMessage());
@@ -110,7 +110,8 @@ Result<std::unique_ptr<HubPki>> HubPki::load(const Config &config, const QString
     if (Status s = pki->renewJoinToken(); !s)
         return s.error();
     // QTimer holds an int of milliseconds: past ~24 days renew early rather than overflow.
-    pki->m_renewTimer.setInterval(std::chrono::seconds(qMin<qint64>(pki->m_refreshSeconds, 20LL * 24 * 3600)));
+    pki->m_renewTimer.setInterval(
+        std::chrono::seconds(qMin<qint64>(pki->m_refreshSeconds, 20LL * 24 * 3600)));
     connect(&pki->m_renewTimer, &QTimer::timeout, pki.get(), [p = pki.get()] {
         if (Status s = p->renewJoinToken(); !s)
             qCWarning(lcHubCerts) << "join token renewal failed:" << s.errorMessage();
@@ -161,7 +162,8 @@ Status HubPki::verifyToken(const QByteArray &token, const QString &nodeName) con
 
 QSslConfiguration HubPki::edgeTlsConfiguration() const
 {
-    return crypto::serverSslConfiguration(m_serverCert, m_serverKey, m_ca.certificate(), QSslSocket::VerifyPeer);
+    return crypto::serverSslConfiguration(m_serverCert, m_serverKey, m_ca.certificate(),
+                                          QSslSocket::VerifyPeer);
 }
 
 QSslConfiguration HubPki::httpsTlsConfiguration(bool requestClientCert) const

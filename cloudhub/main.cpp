@@ -14,9 +14,9 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("cloudhub"));
     QCoreApplication::setApplicationVersion(QStringLiteral(QEDGE_VERSION));
 
-    const qedge::ServiceOptions options{QStringLiteral("cloudhub"),
-                                        QStringLiteral("QEdge cloudhub: the cloud side of the cloud-edge link."),
-                                        qedge::cloud::hubConfigSchema(), QString()};
+    const qedge::ServiceOptions options{
+        QStringLiteral("cloudhub"), QStringLiteral("QEdge cloudhub: the cloud side of the cloud-edge link."),
+        qedge::cloud::hubConfigSchema(), QString()};
     qedge::ServiceStart start = qedge::parseServiceCommandLine(options, QCoreApplication::arguments());
     if (start.done)
         return start.exitCode;

@@ -10,7 +10,13 @@ namespace qedge::cloud {
 
 namespace {
 
-const QString Columns = QStringLiteral("id, first_seen, last_seen, online, remote_address, cert_serial, cert_expiry, labels");
+// How long a connect or disconnect waits for others to share its commit.
+constexpr int ConnectFlushDelayMs = 200;
+// Past this many queued changes they are written without waiting.
+constexpr int MaxQueuedChanges = 2000;
+
+const QString Columns =
+    QStringLiteral("id, first_seen, last_seen, online, remote_address, cert_serial, cert_expiry, labels");
 
 qint64 toMs(const QDateTime &t)
 {
@@ -42,10 +48,14 @@ NodeRegistry::Node readNode(const QSqlQuery &q)
 NodeRegistry::NodeRegistry(Database *db, int flushIntervalMs, QObject *parent) : QObject(parent), m_db(db)
 {
     m_flushTimer.setInterval(flushIntervalMs);
-    connect(&m_flushTimer, &QTimer::timeout, this, [this] {
+    auto flushNow = [this] {
         if (Status s = flush(); !s)
-            qCWarning(lcHubStore).noquote() << "node registry: last_seen flush failed:" << s.errorMessage();
-    });
+            qCWarning(lcHubStore).noquote() << "node registry: write failed:" << s.errorMessage();
+    };
+    connect(&m_flushTimer, &QTimer::timeout, this, flushNow);
+    m_soonTimer.setSingleShot(true);
+    m_soonTimer.setInterval(ConnectFlushDelayMs);
+    connect(&m_soonTimer, &QTimer::timeout, this, flushNow);
 }
 
 NodeRegistry::~NodeRegistry()
@@ -70,32 +80,37 @@ Result<std::unique_ptr<NodeRegistry>> NodeRegistry::open(Database *db, int flush
     return reg;
 }
 
-Status NodeRegistry::recordConnected(const SessionInfo &info)
+void NodeRegistry::queue(Change change)
+{
+    m_changes.append(std::move(change));
+    if (m_changes.size() >= MaxQueuedChanges) {
+        if (Status s = flush(); !s)
+            qCWarning(lcHubStore).noquote() << "node registry: write failed:" << s.errorMessage();
+    } else if (!m_soonTimer.isActive()) {
+        m_soonTimer.start();
+    }
+}
+
+void NodeRegistry::recordConnected(const SessionInfo &info)
 {
     m_pendingSeen.remove(info.node);
     const qint64 now = toMs(info.connectedAt.isValid() ? info.connectedAt : QDateTime::currentDateTimeUtc());
-    auto r = m_db->exec(QStringLiteral("INSERT INTO nodes (") + Columns
-                            + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                                             "last_seen = excluded.last_seen, online = excluded.online, "
-                                             "first_seen = CASE WHEN nodes.first_seen = 0 THEN excluded.first_seen "
-                                             "ELSE nodes.first_seen END, "
-                                             "remote_address = excluded.remote_address, "
-                                             "cert_serial = excluded.cert_serial, cert_expiry = excluded.cert_expiry"),
-                        {info.node, now, now, true, info.remoteAddress.toString(), info.certSerial,
-                         toMs(info.certExpiry), QStringLiteral("{}")});
-    if (!r)
-        return r.error();
-    return {};
+    queue({QStringLiteral("INSERT INTO nodes (") + Columns +
+               QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                              "last_seen = excluded.last_seen, online = excluded.online, "
+                              "first_seen = CASE WHEN nodes.first_seen = 0 THEN excluded.first_seen "
+                              "ELSE nodes.first_seen END, "
+                              "remote_address = excluded.remote_address, "
+                              "cert_serial = excluded.cert_serial, cert_expiry = excluded.cert_expiry"),
+           {info.node, now, now, true, info.remoteAddress.toString(), info.certSerial, toMs(info.certExpiry),
+            QStringLiteral("{}")}});
 }
 
-Status NodeRegistry::recordDisconnected(const QString &node, const QDateTime &at)
+void NodeRegistry::recordDisconnected(const QString &node, const QDateTime &at)
 {
     m_pendingSeen.remove(node);
-    auto r = m_db->exec(QStringLiteral("UPDATE nodes SET online = ?, last_seen = ? WHERE id = ?"),
-                        {false, toMs(at), node});
-    if (!r)
-        return r.error();
-    return {};
+    queue(
+        {QStringLiteral("UPDATE nodes SET online = ?, last_seen = ? WHERE id = ?"), {false, toMs(at), node}});
 }
 
 void NodeRegistry::touch(const QString &node)
@@ -105,14 +120,24 @@ void NodeRegistry::touch(const QString &node)
 
 Status NodeRegistry::flush()
 {
-    if (m_pendingSeen.isEmpty())
+    m_soonTimer.stop();
+    if (m_changes.isEmpty() && m_pendingSeen.isEmpty())
         return {};
-    QList<QVariantList> rows;
-    rows.reserve(m_pendingSeen.size());
-    for (auto it = m_pendingSeen.cbegin(); it != m_pendingSeen.cend(); ++it)
-        rows.append({it.value(), it.key()});
-    m_pendingSeen.clear();
-    return m_db->execBatch(QStringLiteral("UPDATE nodes SET last_seen = ? WHERE id = ?"), rows);
+    const QList<Change> changes = std::exchange(m_changes, {});
+    const QHash<QString, qint64> seen = std::exchange(m_pendingSeen, {});
+    return m_db->transaction([&]() -> Status {
+        for (const Change &c : changes) {
+            if (auto r = m_db->exec(c.sql, c.binds); !r)
+                return r.error();
+        }
+        for (auto it = seen.cbegin(); it != seen.cend(); ++it) {
+            if (auto r = m_db->exec(QStringLiteral("UPDATE nodes SET last_seen = ? WHERE id = ?"),
+                                    {it.value(), it.key()});
+                !r)
+                return r.error();
+        }
+        return {};
+    });
 }
 
 Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
@@ -128,7 +153,8 @@ Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 
 Result<std::optional<NodeRegistry::Node>> NodeRegistry::node(const QString &id) const
 {
-    auto q = m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
+    auto q =
+        m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
     if (!q)
         return q.error();
     if (!q->next())

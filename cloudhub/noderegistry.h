@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QTimer>
+#include <QVariantList>
 
 #include <optional>
 
@@ -20,8 +21,10 @@ struct SessionInfo;
 
 /// Every node that ever connected, in table `nodes` (schema "cloudhub_nodes"): first and last
 /// seen, online, remote address, client certificate serial and expiry, labels (JSON object).
-/// Connects and disconnects are written at once; keepalives only mark the node, and the marks are
-/// written together every flush interval so keepalives don't hit the disk one by one.
+/// Nothing is written on the caller's turn of the event loop: connects and disconnects are
+/// queued and written in one transaction a moment later (a reconnect storm of thousands of nodes
+/// costs a few commits, not one each), keepalives only mark the node and the marks are written
+/// every flush interval.
 class NodeRegistry : public QObject
 {
     Q_OBJECT
@@ -43,11 +46,13 @@ public:
                                                       QObject *parent = nullptr);
     ~NodeRegistry() override;
 
-    Status recordConnected(const SessionInfo &info);
-    Status recordDisconnected(const QString &node, const QDateTime &at);
+    /// Queues the node's row as online with this session's address and certificate.
+    void recordConnected(const SessionInfo &info);
+    /// Queues the node's row as offline since `at`.
+    void recordDisconnected(const QString &node, const QDateTime &at);
     /// Notes that the node was alive now; written at the next flush.
     void touch(const QString &node);
-    /// Writes the pending last_seen marks in one transaction.
+    /// Writes everything queued, in order, in one transaction.
     Status flush();
 
     Result<QList<Node>> nodes() const;
@@ -59,9 +64,18 @@ public:
 private:
     NodeRegistry(Database *db, int flushIntervalMs, QObject *parent);
 
+    struct Change
+    {
+        QString sql;
+        QVariantList binds;
+    };
+    void queue(Change change);
+
     Database *m_db;
+    QList<Change> m_changes;              // connects/disconnects, in order
     QHash<QString, qint64> m_pendingSeen; // node → ms since epoch
     QTimer m_flushTimer;
+    QTimer m_soonTimer;
 };
 
 } // namespace qedge::cloud

@@ -51,7 +51,8 @@ void NodeSession::handleFrame(const QByteArray &frame)
                 << "node" << m_info.node << "dropped a malformed message:" << decoded.errorMessage();
             return;
         }
-        close(QWebSocketProtocol::CloseCodeWrongDatatype, QStringLiteral("malformed frame: ") + decoded.errorMessage());
+        close(QWebSocketProtocol::CloseCodeWrongDatatype,
+              QStringLiteral("malformed frame: ") + decoded.errorMessage());
         return;
     }
     const Message &m = decoded.value();
@@ -106,7 +107,8 @@ void NodeSession::close(QWebSocketProtocol::CloseCode code, const QString &reaso
     m_closing = true;
     m_closeReason = reason;
     m_keepalive.stop();
-    qCInfo(lcHubSession).noquote() << "closing session of node" << m_info.node << "code" << int(code) << ':' << reason;
+    qCInfo(lcHubSession).noquote() << "closing session of node" << m_info.node << "code" << int(code) << ':'
+                                   << reason;
     m_closeGuard.start();
     m_socket->close(code, reason);
 }
@@ -136,7 +138,8 @@ void NodeSession::onDisconnected()
         // Closed by the edge, or by QWebSocket itself (e.g. 1009 for a frame over the limit).
         reason = QStringLiteral("connection closed (code %1%2)")
                      .arg(int(m_socket->closeCode()))
-                     .arg(m_socket->closeReason().isEmpty() ? QString() : QStringLiteral(": ") + m_socket->closeReason());
+                     .arg(m_socket->closeReason().isEmpty() ? QString()
+                                                            : QStringLiteral(": ") + m_socket->closeReason());
         qCInfo(lcHubSession).noquote() << "session of node" << m_info.node << "ended:" << reason;
     }
     emit closed(this, reason);

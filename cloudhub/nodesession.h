@@ -22,7 +22,7 @@ struct SessionInfo
     QString projectId;
     QHostAddress remoteAddress;
     quint16 remotePort = 0;
-    QString certSerial;  ///< hex serial of the client certificate
+    QString certSerial; ///< hex serial of the client certificate
     QDateTime certExpiry;
     QDateTime connectedAt;
 };

@@ -6,8 +6,7 @@ namespace qedge::cloud {
 
 SessionManager::SessionManager(int nodeLimit, const NodeSession::Options &options, QObject *parent)
     : QObject(parent), m_nodeLimit(nodeLimit), m_options(options)
-{
-}
+{}
 
 SessionManager::~SessionManager()
 {
@@ -37,8 +36,9 @@ void SessionManager::adopt(NodeSession *session)
     connect(session, &NodeSession::ackReceived, this, &SessionManager::ackReceived);
     connect(session, &NodeSession::keepaliveReceived, this, &SessionManager::keepaliveReceived);
     connect(session, &NodeSession::closed, this, &SessionManager::onSessionClosed);
-    qCInfo(lcHubSession).noquote() << "node" << node << "connected from" << session->info().remoteAddress.toString()
-                                   << "sessions" << m_sessions.size();
+    qCInfo(lcHubSession).noquote() << "node" << node << "connected from"
+                                   << session->info().remoteAddress.toString() << "sessions"
+                                   << m_sessions.size();
     emit nodeConnected(node, session->info());
 }
 

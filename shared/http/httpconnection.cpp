@@ -34,10 +34,7 @@ bool hasToken(const QByteArray &list, const QByteArray &token)
 
 HttpConnection::HttpConnection(QTcpSocket *socket, const Router &router, const Limits &limits,
                                RejectionCounter countRejection, QObject *parent)
-    : QObject(parent),
-      m_socket(socket),
-      m_router(router),
-      m_limits(limits),
+    : QObject(parent), m_socket(socket), m_router(router), m_limits(limits),
       m_countRejection(std::move(countRejection))
 {
     m_socket->setParent(this);
@@ -63,7 +60,8 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const Router &router, const L
     });
     connect(m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
         if (error != QAbstractSocket::RemoteHostClosedError)
-            qCDebug(lcHttp) << "connection from" << m_socket->peerAddress() << "failed:" << m_socket->errorString();
+            qCDebug(lcHttp) << "connection from" << m_socket->peerAddress()
+                            << "failed:" << m_socket->errorString();
         m_state = State::Closing;
         m_socket->abort();
         deleteLater();
@@ -79,7 +77,7 @@ HttpConnection::~HttpConnection() = default;
 void HttpConnection::process()
 {
     if (m_inProcess)
-        return;  // a synchronous answer re-enters through respond(); the loop below continues
+        return; // a synchronous answer re-enters through respond(); the loop below continues
     m_inProcess = true;
     bool progress = true;
     while (progress) {
@@ -116,7 +114,8 @@ bool HttpConnection::readHead()
     const qsizetype end = findHeadEnd(data);
     if (end < 0) {
         if (data.size() >= m_limits.maxHeaderBytes)
-            fail(431, QStringLiteral("header-too-large"), QStringLiteral("header section over %1 bytes").arg(m_limits.maxHeaderBytes));
+            fail(431, QStringLiteral("header-too-large"),
+                 QStringLiteral("header section over %1 bytes").arg(m_limits.maxHeaderBytes));
         return false;
     }
     HeadParseResult parsed = parseRequestHead(QByteArrayView(data).first(end), m_limits.maxHeaders);
@@ -135,7 +134,8 @@ bool HttpConnection::readHead()
     if (auto *ssl = qobject_cast<QSslSocket *>(m_socket))
         m_request.peerCertificateChain = ssl->peerCertificateChain();
     const QByteArray connection = m_head.header("connection");
-    m_keepAlive = m_head.minorVersion >= 1 ? !hasToken(connection, "close") : hasToken(connection, "keep-alive");
+    m_keepAlive =
+        m_head.minorVersion >= 1 ? !hasToken(connection, "close") : hasToken(connection, "keep-alive");
 
     if (isWebSocketUpgrade()) {
         handOffWebSocket(end);
@@ -160,7 +160,9 @@ bool HttpConnection::readHead()
     }
     if (length > m_limits.maxBodyBytes) {
         fail(413, QStringLiteral("body-too-large"),
-             QStringLiteral("body of %1 bytes is over the limit of %2").arg(length).arg(m_limits.maxBodyBytes));
+             QStringLiteral("body of %1 bytes is over the limit of %2")
+                 .arg(length)
+                 .arg(m_limits.maxBodyBytes));
         return false;
     }
     const QByteArray expect = m_head.header("expect");
@@ -199,8 +201,9 @@ void HttpConnection::dispatch()
             respond(m_sequence, Response::error(404, QStringLiteral("not-found"),
                                                 QStringLiteral("no resource at %1").arg(m_request.path)));
         } else {
-            Response r = Response::error(405, QStringLiteral("method-not-allowed"),
-                                         QStringLiteral("%1 is not allowed here").arg(QString::fromLatin1(m_head.method)));
+            Response r = Response::error(
+                405, QStringLiteral("method-not-allowed"),
+                QStringLiteral("%1 is not allowed here").arg(QString::fromLatin1(m_head.method)));
             r.headers.append({QByteArrayLiteral("Allow"), match.allowed.join(", ")});
             respond(m_sequence, r);
         }
@@ -217,8 +220,8 @@ void HttpConnection::dispatch()
 bool HttpConnection::isWebSocketUpgrade() const
 {
     const WebSocketRoute &ws = m_router.webSocketRoute();
-    return !ws.path.isEmpty() && m_head.method == "GET" && m_request.path == ws.path
-        && hasToken(m_head.header("upgrade"), "websocket");
+    return !ws.path.isEmpty() && m_head.method == "GET" && m_request.path == ws.path &&
+           hasToken(m_head.header("upgrade"), "websocket");
 }
 
 void HttpConnection::handOffWebSocket(qsizetype headSize)
@@ -245,7 +248,7 @@ void HttpConnection::handOffWebSocket(qsizetype headSize)
     QTcpSocket *socket = m_socket;
     m_socket = nullptr;
     disconnect(socket, nullptr, this, nullptr);
-    socket->setReadBufferSize(0);  // the WebSocket enforces its own frame and message limits
+    socket->setReadBufferSize(0); // the WebSocket enforces its own frame and message limits
     // The QWebSocketServer deletes the socket when it disconnects; until then it lives with the server.
     socket->setParent(ws.server);
     ws.server->handleConnection(socket);
@@ -286,7 +289,7 @@ void HttpConnection::closeAfterWrite()
 {
     m_state = State::Closing;
     armDeadline(Deadline::Closing, CloseGraceMs);
-    m_socket->disconnectFromHost();  // after the buffered response is flushed
+    m_socket->disconnectFromHost(); // after the buffered response is flushed
 }
 
 void HttpConnection::onDeadline()

@@ -9,8 +9,21 @@ bool isTokenChar(char c)
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
         return true;
     default:
         return false;
@@ -88,7 +101,7 @@ qint64 parseContentLength(QByteArrayView value)
 HeadParseResult parseRequestHead(QByteArrayView head, int maxHeaders)
 {
     if (head.endsWith(QByteArrayView("\r\n\r\n")))
-        head.chop(2);  // keep the last header line's CRLF, drop the blank line
+        head.chop(2); // keep the last header line's CRLF, drop the blank line
     HeadParseResult result;
 
     qsizetype lineEnd = head.indexOf(QByteArrayView("\r\n"));
@@ -115,8 +128,8 @@ HeadParseResult parseRequestHead(QByteArrayView head, int maxHeaders)
         if (!isTargetChar(c))
             return failure(400, "invalid byte in request target");
     }
-    if (version.size() != 8 || !version.startsWith(QByteArrayView("HTTP/")) || version[6] != '.'
-        || version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+    if (version.size() != 8 || !version.startsWith(QByteArrayView("HTTP/")) || version[6] != '.' ||
+        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
         return failure(400, "malformed HTTP version");
     if (version[5] != '1')
         return failure(505, "only HTTP/1.x is supported");

@@ -11,10 +11,10 @@ namespace qedge::http {
 struct RequestHead
 {
     QByteArray method;
-    QByteArray rawPath;     ///< still percent-encoded: routing splits on '/' before decoding
-    QByteArray rawQuery;    ///< after '?', still encoded
-    int minorVersion = 1;   ///< HTTP/1.x
-    QHash<QByteArray, QByteArray> headers;  ///< lower-case names, repeats joined with ", "
+    QByteArray rawPath;                    ///< still percent-encoded: routing splits on '/' before decoding
+    QByteArray rawQuery;                   ///< after '?', still encoded
+    int minorVersion = 1;                  ///< HTTP/1.x
+    QHash<QByteArray, QByteArray> headers; ///< lower-case names, repeats joined with ", "
 
     QByteArray header(const QByteArray &lowerName) const { return headers.value(lowerName); }
 };
@@ -23,7 +23,7 @@ struct RequestHead
 struct HeadParseResult
 {
     RequestHead head;
-    int errorStatus = 0;  ///< 0 when the head is good; 400, 431 or 505 otherwise
+    int errorStatus = 0; ///< 0 when the head is good; 400, 431 or 505 otherwise
     QString errorDetail;
 
     bool ok() const { return errorStatus == 0; }

@@ -6,8 +6,7 @@ namespace qedge::http {
 
 Responder::Responder(HttpConnection *connection, quint64 sequence)
     : m_connection(connection), m_sequence(sequence)
-{
-}
+{}
 
 void Responder::send(const Response &response)
 {

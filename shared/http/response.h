@@ -14,7 +14,7 @@ struct Response
     int status = 200;
     QByteArray contentType = "application/json";
     QByteArray body;
-    QList<QPair<QByteArray, QByteArray>> headers;  ///< extra headers; CR, LF or NUL in them drop that header
+    QList<QPair<QByteArray, QByteArray>> headers; ///< extra headers; CR, LF or NUL in them drop that header
 
     /// JSON body (objects, arrays and scalars).
     static Response json(int status, const QJsonValue &value);

@@ -10,7 +10,7 @@ void Router::add(const QByteArray &method, const QString &pattern, Handler handl
     route.method = method;
     route.handler = std::move(handler);
     const QStringList parts = pattern.split(QLatin1Char('/'));
-    for (qsizetype i = 1; i < parts.size(); ++i) {  // parts[0] is the empty text before the leading '/'
+    for (qsizetype i = 1; i < parts.size(); ++i) { // parts[0] is the empty text before the leading '/'
         const QString &p = parts.at(i);
         if (p.size() > 2 && p.startsWith(QLatin1Char('{')) && p.endsWith(QLatin1Char('}')))
             route.segments.append({p.mid(1, p.size() - 2), true});

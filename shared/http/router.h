@@ -28,9 +28,9 @@ class Router
 public:
     struct Match
     {
-        Handler handler;            ///< empty when nothing matched
+        Handler handler; ///< empty when nothing matched
         QVariantMap params;
-        QByteArrayList allowed;     ///< methods of routes whose pattern matched (for 405's Allow)
+        QByteArrayList allowed; ///< methods of routes whose pattern matched (for 405's Allow)
     };
 
     void add(const QByteArray &method, const QString &pattern, Handler handler);
@@ -43,7 +43,7 @@ public:
 private:
     struct Segment
     {
-        QString text;   ///< literal text, or the parameter name
+        QString text; ///< literal text, or the parameter name
         bool isParam = false;
     };
     struct Route

@@ -153,7 +153,7 @@ void SecureListener::startHandshake(QSslSocket *socket)
 void SecureListener::failHandshake(QSslSocket *socket, const QString &reason)
 {
     if (!m_handshakes.remove(socket))
-        return;  // already failed for another reason, or finished
+        return; // already failed for another reason, or finished
     countRejection(reason);
     qCDebug(lcHttp) << "TLS handshake from" << socket->peerAddress() << "failed:" << reason
                     << socket->errorString();

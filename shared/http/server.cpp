@@ -67,8 +67,9 @@ void Server::close()
 void Server::onSocketReady(QTcpSocket *socket)
 {
     // The connection reparents the socket, which claims it from the listener.
-    new HttpConnection(socket, m_router, m_limits,
-                       [listener = m_listener](const QString &reason) { listener->countRejection(reason); }, this);
+    new HttpConnection(
+        socket, m_router, m_limits,
+        [listener = m_listener](const QString &reason) { listener->countRejection(reason); }, this);
 }
 
 } // namespace qedge::http

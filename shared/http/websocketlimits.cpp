@@ -18,7 +18,8 @@ constexpr int MinPendingConnections = 1024;
 
 } // namespace
 
-void applyWebSocketServerLimits(QWebSocketServer *server, qint64 maxFrame, qint64 maxMessage, int handshakeTimeoutMs)
+void applyWebSocketServerLimits(QWebSocketServer *server, qint64 maxFrame, qint64 maxMessage,
+                                int handshakeTimeoutMs)
 {
     server->setHandshakeTimeout(handshakeTimeoutMs);
     server->setMaxPendingConnections(qMax(server->maxPendingConnections(), MinPendingConnections));

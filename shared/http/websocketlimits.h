@@ -13,7 +13,8 @@ namespace qedge::http {
 /// message limits that nextWebSocket() puts on each accepted socket. QtWebSockets' defaults
 /// (1 GiB frames, 2 GiB messages, 30 pending) are unsafe. Qt 6.4's server has no frame-size
 /// setters, so the limits travel as properties of the server.
-void applyWebSocketServerLimits(QWebSocketServer *server, qint64 maxFrame, qint64 maxMessage, int handshakeTimeoutMs);
+void applyWebSocketServerLimits(QWebSocketServer *server, qint64 maxFrame, qint64 maxMessage,
+                                int handshakeTimeoutMs);
 
 /// Bounds one socket's incoming frames and messages; with handshakeTimeoutMs > 0, a socket not
 /// connected that long after this call is aborted (call it right before open()).

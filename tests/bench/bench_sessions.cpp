@@ -23,6 +23,7 @@
 #include <QWebSocket>
 
 #include <cstdio>
+#include <unistd.h>
 
 using namespace qedge;
 
@@ -41,6 +42,18 @@ qint64 rssKiB(qint64 pid)
             return line.mid(6).trimmed().split(' ').value(0).toLongLong();
     }
     return -1;
+}
+
+// utime + stime of a process in milliseconds (/proc/<pid>/stat fields 14 and 15).
+qint64 cpuMs(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    const qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
+    return ticks * 1000 / sysconf(_SC_CLK_TCK);
 }
 
 // ---- load generator (separate process) -------------------------------------------------------
@@ -78,7 +91,8 @@ int runLoad(quint16 port, const QString &dir, int from, int to, int concurrency)
             auto *ws = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, qApp);
             ws->setSslConfiguration(crypto::clientSslConfiguration(ca.value(), &cert.value(), &key.value()));
             const QString node = QStringLiteral("bench-%1").arg(i);
-            QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events").arg(port).arg(Project, node)));
+            QNetworkRequest req(
+                QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events").arg(port).arg(Project, node)));
             req.setRawHeader("node_id", node.toUtf8());
             req.setRawHeader("project_id", Project.toUtf8());
             req.setRawHeader("ConnectionUse", "msg");
@@ -114,7 +128,8 @@ int runLoad(quint16 port, const QString &dir, int from, int to, int concurrency)
 
 bool issueCertificates(const QString &hubDir, const QString &outDir, int count)
 {
-    auto ca = crypto::CertAuthority::fromFiles(hubDir + QStringLiteral("/pki/ca.crt"), hubDir + QStringLiteral("/pki/ca.key"));
+    auto ca = crypto::CertAuthority::fromFiles(hubDir + QStringLiteral("/pki/ca.crt"),
+                                               hubDir + QStringLiteral("/pki/ca.key"));
     if (!ca) {
         std::fprintf(stderr, "CA: %s\n", qPrintable(ca.errorMessage()));
         return false;
@@ -150,9 +165,10 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
     hub.start(test::binaryPath(QStringLiteral("cloudhub")),
               {QStringLiteral("--data-dir"), hubDir, QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
                QStringLiteral("--websocket-port"), QStringLiteral("0"), QStringLiteral("--https-port"),
-               QStringLiteral("0"), QStringLiteral("--admin-port"), QStringLiteral("0"), QStringLiteral("--node-limit"),
-               QStringLiteral("100000"), QStringLiteral("--keepalive-interval"), QStringLiteral("3600"),
-               QStringLiteral("--log-rules"), QStringLiteral("qedge.cloudhub.session.info=false")});
+               QStringLiteral("0"), QStringLiteral("--admin-port"), QStringLiteral("0"),
+               QStringLiteral("--node-limit"), QStringLiteral("100000"),
+               QStringLiteral("--keepalive-interval"), QStringLiteral("3600"), QStringLiteral("--log-rules"),
+               QStringLiteral("qedge.cloudhub.session.info=false")});
     QString out;
     const QRegularExpression ready(QStringLiteral("cloudhub ready: edge wss://[^:]+:(\\d+)"));
     quint16 port = 0;
@@ -180,23 +196,28 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
     std::printf("issued %d certificates in %.1f s\n", total, issue.elapsed() / 1000.0);
     const qint64 baseRss = rssKiB(hub.processId());
     std::printf("hub RSS with no sessions: %lld KiB\n", baseRss);
-    std::printf("%-10s %-14s %-16s %-16s %-10s\n", "sessions", "handshakes/s", "hub RSS (KiB)", "KiB/session", "failed");
+    std::printf("%-10s %-14s %-18s %-16s %-16s %-10s\n", "sessions", "handshakes/s", "hub CPU ms/hs",
+                "hub RSS (KiB)", "KiB/session", "failed");
 
     std::vector<std::unique_ptr<QProcess>> loads;
     int from = 0;
     for (int level : levels) {
+        const qint64 cpuBefore = cpuMs(hub.processId());
         auto load = std::make_unique<QProcess>();
         load->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         load->start(QCoreApplication::applicationFilePath(),
-                    {QStringLiteral("--load"), QStringLiteral("--port"), QString::number(port), QStringLiteral("--dir"),
-                     certDir, QStringLiteral("--from"), QString::number(from), QStringLiteral("--to"),
-                     QString::number(level), QStringLiteral("--concurrency"), QString::number(concurrency)});
+                    {QStringLiteral("--load"), QStringLiteral("--port"), QString::number(port),
+                     QStringLiteral("--dir"), certDir, QStringLiteral("--from"), QString::number(from),
+                     QStringLiteral("--to"), QString::number(level), QStringLiteral("--concurrency"),
+                     QString::number(concurrency)});
         QString loadOut;
-        const QRegularExpression line(QStringLiteral("LOAD connected=(\\d+) failed=(\\d+) seconds=([0-9.]+)"));
+        const QRegularExpression line(
+            QStringLiteral("LOAD connected=(\\d+) failed=(\\d+) seconds=([0-9.]+)"));
         QRegularExpressionMatch m;
         QElapsedTimer t;
         t.start();
-        while (!(m = line.match(loadOut)).hasMatch() && t.elapsed() < 600000 && load->state() != QProcess::NotRunning) {
+        while (!(m = line.match(loadOut)).hasMatch() && t.elapsed() < 600000 &&
+               load->state() != QProcess::NotRunning) {
             load->waitForReadyRead(500);
             loadOut += QString::fromUtf8(load->readAllStandardOutput());
             hub.readAll();
@@ -212,12 +233,14 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
             hub.waitForReadyRead(100);
             hub.readAll();
         }
+        const qint64 cpuUsed = cpuMs(hub.processId()) - cpuBefore;
         const int connected = m.captured(1).toInt();
         const int failed = m.captured(2).toInt();
         const double secs = m.captured(3).toDouble();
         const qint64 rss = rssKiB(hub.processId());
-        std::printf("%-10d %-14.0f %-16lld %-16.1f %-10d\n", level, (level - from) / secs, rss,
-                    double(rss - baseRss) / qMax(1, level), failed + (level - from - connected - failed));
+        std::printf("%-10d %-14.0f %-18.2f %-16lld %-16.1f %-10d\n", level, (level - from) / secs,
+                    double(cpuUsed) / qMax(1, level - from), rss, double(rss - baseRss) / qMax(1, level),
+                    failed + (level - from - connected - failed));
         std::fflush(stdout);
         loads.push_back(std::move(load));
         from = level;
@@ -243,16 +266,17 @@ int main(int argc, char *argv[])
                   {QStringLiteral("dir"), QStringLiteral("Certificate directory."), QStringLiteral("dir")},
                   {QStringLiteral("from"), QStringLiteral("First node index."), QStringLiteral("n")},
                   {QStringLiteral("to"), QStringLiteral("End node index."), QStringLiteral("n")},
-                  {QStringLiteral("levels"), QStringLiteral("Session counts, comma-separated."), QStringLiteral("list"),
-                   QStringLiteral("1000,5000")},
-                  {QStringLiteral("concurrency"), QStringLiteral("Handshakes in flight."), QStringLiteral("n"),
-                   QStringLiteral("64")}});
+                  {QStringLiteral("levels"), QStringLiteral("Session counts, comma-separated."),
+                   QStringLiteral("list"), QStringLiteral("1000,5000")},
+                  {QStringLiteral("concurrency"), QStringLiteral("Handshakes in flight."),
+                   QStringLiteral("n"), QStringLiteral("64")}});
     p.addHelpOption();
     p.process(app);
     const int concurrency = qMax(1, p.value(QStringLiteral("concurrency")).toInt());
     if (p.isSet(QStringLiteral("load")))
         return runLoad(quint16(p.value(QStringLiteral("port")).toUInt()), p.value(QStringLiteral("dir")),
-                       p.value(QStringLiteral("from")).toInt(), p.value(QStringLiteral("to")).toInt(), concurrency);
+                       p.value(QStringLiteral("from")).toInt(), p.value(QStringLiteral("to")).toInt(),
+                       concurrency);
     QList<int> levels;
     for (const QString &s : p.value(QStringLiteral("levels")).split(u',', Qt::SkipEmptyParts))
         levels.append(s.toInt());

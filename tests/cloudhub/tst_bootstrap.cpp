@@ -87,7 +87,8 @@ private:
 
 void TestBootstrap::initTestCase()
 {
-    m_hub = std::make_unique<HubProcess>(QStringList{QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000")});
+    m_hub = std::make_unique<HubProcess>(
+        QStringList{QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
     QVERIFY(!m_hub->joinToken().isEmpty());
 }
@@ -127,7 +128,8 @@ void TestBootstrap::bootstrapWithToken()
     QCOMPARE(info.organizations, QStringList{QStringLiteral("system:nodes")});
     QVERIFY(info.clientAuth);
     QCOMPARE(edge.certificate().publicKeyDer(), edge.key().publicKeyDer());
-    const Status verified = edge.certificate().verifySignedBy(caOf(*m_hub), crypto::Certificate::Purpose::ClientAuth);
+    const Status verified =
+        edge.certificate().verifySignedBy(caOf(*m_hub), crypto::Certificate::Purpose::ClientAuth);
     QVERIFY2(verified.ok(), qPrintable(verified.errorMessage()));
 }
 
@@ -150,8 +152,8 @@ void TestBootstrap::rotationRefusesCertificateOfAnotherNode()
     const crypto::Certificate cert = edge.certificate();
     const crypto::PrivateKey key = edge.key();
     const HttpReply reply = TestEdge::requestCertificate(m_hub->bootstrapUrl(), edge.ca(),
-                                                         csrFor(QStringLiteral("system:node:rot-3")), QByteArray(),
-                                                         QStringLiteral("rot-3"), &cert, &key);
+                                                         csrFor(QStringLiteral("system:node:rot-3")),
+                                                         QByteArray(), QStringLiteral("rot-3"), &cert, &key);
     QCOMPARE(reply.status, 401);
     QVERIFY2(reply.body.contains("rot-3"), reply.body.constData());
 }
@@ -190,7 +192,8 @@ void TestBootstrap::refused()
     } else if (kind == QLatin1String("foreign-token")) {
         auto other = crypto::CertAuthority::create();
         QVERIFY(other.ok());
-        auth = "Bearer " + jwtOf(crypto::createJoinToken(other.value(), QDateTime::currentSecsSinceEpoch() + 3600));
+        auth = "Bearer " +
+               jwtOf(crypto::createJoinToken(other.value(), QDateTime::currentSecsSinceEpoch() + 3600));
     } else if (kind == QLatin1String("expired-token")) {
         const AdminReply r = postJson(m_hub->adminUrl(), QStringLiteral("/api/v1/tokens"),
                                       {{QStringLiteral("ttl"), 1}}, m_hub->adminToken());
@@ -198,8 +201,9 @@ void TestBootstrap::refused()
         auth = "Bearer " + jwtOf(r.body.value(QStringLiteral("token")).toString());
         QTest::qWait(2100);
     } else if (kind == QLatin1String("bound-token")) {
-        const AdminReply r = postJson(m_hub->adminUrl(), QStringLiteral("/api/v1/tokens"),
-                                      {{QStringLiteral("node"), QStringLiteral("someone-else")}}, m_hub->adminToken());
+        const AdminReply r =
+            postJson(m_hub->adminUrl(), QStringLiteral("/api/v1/tokens"),
+                     {{QStringLiteral("node"), QStringLiteral("someone-else")}}, m_hub->adminToken());
         QCOMPARE(r.status, 201);
         auth = "Bearer " + jwtOf(r.body.value(QStringLiteral("token")).toString());
     } else if (kind == QLatin1String("garbage-csr")) {
@@ -226,8 +230,8 @@ void TestBootstrap::bodyOverOneMiBIsRefusedUnread()
     sock.setSslConfiguration(tls);
     sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), m_hub->httpsPort());
     QVERIFY(sock.waitForEncrypted(5000));
-    sock.write("GET /edge.crt HTTP/1.1\r\nHost: 127.0.0.1\r\nNodeName: n1\r\nAuthorization: Bearer "
-               + jwtOf(m_hub->joinToken()) + "\r\nContent-Length: 1048577\r\n\r\n");
+    sock.write("GET /edge.crt HTTP/1.1\r\nHost: 127.0.0.1\r\nNodeName: n1\r\nAuthorization: Bearer " +
+               jwtOf(m_hub->joinToken()) + "\r\nContent-Length: 1048577\r\n\r\n");
     QByteArray answer;
     while (!answer.contains("\r\n") && sock.waitForReadyRead(5000))
         answer += sock.readAll();
@@ -256,12 +260,13 @@ void TestBootstrap::tooManyFailuresGet429()
     const crypto::Certificate ca = caOf(hub);
     const QByteArray csr = csrFor(QStringLiteral("system:node:n1"));
     for (int i = 0; i < 10; ++i) {
-        const HttpReply r = TestEdge::requestCertificate(hub.bootstrapUrl(), ca, csr, "Bearer bad", QStringLiteral("n1"));
+        const HttpReply r =
+            TestEdge::requestCertificate(hub.bootstrapUrl(), ca, csr, "Bearer bad", QStringLiteral("n1"));
         QCOMPARE(r.status, 401);
     }
     // Blocked now, even with the right token.
-    const HttpReply blocked = TestEdge::requestCertificate(hub.bootstrapUrl(), ca, csr,
-                                                           "Bearer " + jwtOf(hub.joinToken()), QStringLiteral("n1"));
+    const HttpReply blocked = TestEdge::requestCertificate(
+        hub.bootstrapUrl(), ca, csr, "Bearer " + jwtOf(hub.joinToken()), QStringLiteral("n1"));
     QCOMPARE(blocked.status, 429);
     // The hub keeps serving what is not rate-limited.
     QCOMPARE(TestEdge::fetchCa(hub.bootstrapUrl()).status, 200);

@@ -1,5 +1,6 @@
 // The secure edge WebSocket endpoint of the real cloudhub binary: mTLS, identity checks, eviction,
 // keepalive timeout, node limit, frame limits, control operations, node registry, process shell.
+#include "shared/codec.h"
 #include "shared/crypto/certauthority.h"
 #include "shared/crypto/csr.h"
 #include "tests/support/hubprocess.h"
@@ -18,11 +19,12 @@ namespace {
 
 constexpr int KeepaliveSeconds = 3;
 constexpr int MaxFrameBytes = 64 * 1024;
+constexpr int HandshakeSeconds = 2;
 
 Message control(const QString &operation)
 {
-    return Message::create(QStringLiteral("edged"), QStringLiteral("resource"), operation, QStringLiteral("node/x"),
-                           "\"hello\"");
+    return Message::create(QStringLiteral("edged"), QStringLiteral("resource"), operation,
+                           QStringLiteral("node/x"), "\"hello\"");
 }
 
 } // namespace
@@ -40,6 +42,8 @@ private slots:
     void controlOperationsAreAcked();
     void newConnectionEvictsTheOldOne();
     void keepaliveTimeoutClosesTheSession();
+    void headerNamesInAnyCase();
+    void silentClientAfterTlsIsDropped();
     void refusedIdentity_data();
     void refusedIdentity();
     void noClientCertificateFailsTls();
@@ -48,6 +52,7 @@ private slots:
     void malformedFrames_data();
     void malformedFrames();
     void nodeLimit();
+    void sendBufferCapClosesOnlyThatSession();
     void secondHubOnTheSameDataDirIsRefused();
     void sampleConfigMatchesTheSchema();
     void sigtermExitsZero();
@@ -64,10 +69,12 @@ private:
 
 void TestHubEndpoint::initTestCase()
 {
-    m_hub = std::make_unique<HubProcess>(QStringList{
-        QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds), QStringLiteral("--max-frame-bytes"),
-        QString::number(MaxFrameBytes), QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
-        QStringLiteral("--log-rules"), QStringLiteral("qedge.http.debug=true")});
+    m_hub = std::make_unique<HubProcess>(
+        QStringList{QStringLiteral("--keepalive-interval"), QString::number(KeepaliveSeconds),
+                    QStringLiteral("--max-frame-bytes"), QString::number(MaxFrameBytes),
+                    QStringLiteral("--failed-attempts-per-minute"), QStringLiteral("1000"),
+                    QStringLiteral("--handshake-timeout"), QString::number(HandshakeSeconds),
+                    QStringLiteral("--log-rules"), QStringLiteral("qedge.http.debug=true")});
     QVERIFY2(m_hub->start(), qPrintable(m_hub->output()));
 }
 
@@ -112,7 +119,8 @@ QVariantList TestHubEndpoint::registryRow(const QString &node)
     if (!db.isOpen() && !db.open())
         return {};
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("SELECT online, cert_serial, remote_address, first_seen, last_seen FROM nodes WHERE id = ?"));
+    q.prepare(QStringLiteral(
+        "SELECT online, cert_serial, remote_address, first_seen, last_seen FROM nodes WHERE id = ?"));
     q.addBindValue(node);
     if (!q.exec() || !q.next())
         return {};
@@ -125,7 +133,8 @@ void TestHubEndpoint::tokensAreSecretFiles()
     for (const QString &name : {QStringLiteral("join.token"), QStringLiteral("admin.token")}) {
         QFile f(m_hub->dataDir() + u'/' + name);
         QVERIFY2(f.exists(), qPrintable(name));
-        QCOMPARE(f.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+        QCOMPARE(f.permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
                  QFile::Permissions());
     }
 }
@@ -203,12 +212,39 @@ void TestHubEndpoint::keepaliveTimeoutClosesTheSession()
     QVERIFY(answersPing(*bystander));
 }
 
+void TestHubEndpoint::headerNamesInAnyCase()
+{
+    // Go's http client canonicalises node_id to Node_id and ConnectionUse to Connectionuse.
+    TestEdge edge(QStringLiteral("case-1"));
+    QVERIFY(edge.bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
+    edge.removeHeader("node_id");
+    edge.removeHeader("ConnectionUse");
+    edge.setHeader("Node_id", "case-1");
+    edge.setHeader("Connectionuse", "msg");
+    QVERIFY(edge.connectTo(m_hub->webSocketPort()));
+    QVERIFY(answersPing(edge));
+}
+
+void TestHubEndpoint::silentClientAfterTlsIsDropped()
+{
+    TestEdge edge(QStringLiteral("silent-1"));
+    QVERIFY(edge.bootstrap(m_hub->bootstrapUrl(), m_hub->joinToken()).ok());
+    QSslSocket sock;
+    sock.setSslConfiguration(edge.sslConfiguration());
+    sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), m_hub->webSocketPort());
+    QVERIFY(sock.waitForEncrypted(5000));
+    // No upgrade request: the hub hangs up once the handshake timeout has passed.
+    QTRY_COMPARE_WITH_TIMEOUT(sock.state(), QAbstractSocket::UnconnectedState, (HandshakeSeconds + 3) * 1000);
+    QVERIFY(m_hub->waitForOutput(QStringLiteral("no WebSocket upgrade within the handshake timeout")));
+}
+
 void TestHubEndpoint::refusedIdentity_data()
 {
     QTest::addColumn<QByteArray>("header");
     QTest::addColumn<QByteArray>("value");
     QTest::addColumn<QString>("reasonPart");
-    QTest::newRow("node_id of another node") << QByteArray("node_id") << QByteArray("someone-else") << "does not name";
+    QTest::newRow("node_id of another node")
+        << QByteArray("node_id") << QByteArray("someone-else") << "does not name";
     QTest::newRow("no node_id") << QByteArray("node_id") << QByteArray() << "node_id";
     QTest::newRow("ConnectionUse str") << QByteArray("ConnectionUse") << QByteArray("str") << "ConnectionUse";
 }
@@ -248,7 +284,8 @@ void TestHubEndpoint::certificateOfAnotherCaFailsTls()
     auto otherCa = crypto::CertAuthority::create(QStringLiteral("Other CA"));
     QVERIFY(otherCa.ok());
     auto key = crypto::PrivateKey::generateP256();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:foreign-1"), {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:foreign-1"),
+                                    {QStringLiteral("system:nodes")});
     auto cert = otherCa->signCsr(csr.value(), 3600);
     QVERIFY(cert.ok());
     TestEdge edge(QStringLiteral("foreign-1"));
@@ -284,10 +321,12 @@ void TestHubEndpoint::malformedFrames_data()
     QTest::newRow("not JSON") << QStringLiteral("{this is not json") << true;
     QTest::newRow("JSON but not an envelope") << QStringLiteral("[1,2,3]") << false;
     QTest::newRow("non-decimal resourceversion")
-        << QStringLiteral(R"({"header":{"msg_id":"1","timestamp":1,"resourceversion":"abc"},"route":{"source":"edged","group":"resource","operation":"update","resource":"default/pod/a"},"content":null})")
+        << QStringLiteral(
+               R"({"header":{"msg_id":"1","timestamp":1,"resourceversion":"abc"},"route":{"source":"edged","group":"resource","operation":"update","resource":"default/pod/a"},"content":null})")
         << false;
     QTest::newRow("timestamp as a string")
-        << QStringLiteral(R"({"header":{"msg_id":"1","timestamp":"soon"},"route":{"operation":"update"},"content":null})")
+        << QStringLiteral(
+               R"({"header":{"msg_id":"1","timestamp":"soon"},"route":{"operation":"update"},"content":null})")
         << false;
 }
 
@@ -333,6 +372,33 @@ void TestHubEndpoint::nodeLimit()
     QVERIFY(again.connectTo(hub.webSocketPort()));
     QVERIFY(a->waitForDisconnected());
     QVERIFY(answersPing(*b));
+    QCOMPARE(hub.stop(), 0);
+}
+
+void TestHubEndpoint::sendBufferCapClosesOnlyThatSession()
+{
+    HubProcess hub({QStringLiteral("--send-buffer-bytes"), QStringLiteral("65536")});
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    auto bystander = connectedEdge(QStringLiteral("buf-ok"), hub);
+    QVERIFY(bystander);
+
+    TestEdge slow(QStringLiteral("buf-slow"));
+    QVERIFY(slow.bootstrap(hub.bootstrapUrl(), hub.joinToken()).ok());
+    std::unique_ptr<QSslSocket> sock = slow.rawConnect(hub.webSocketPort());
+    QVERIFY(sock);
+    sock->setReadBufferSize(16 * 1024); // stop reading: the hub's answers pile up on its side
+    // Each ping is answered with an ack that copies its 32 KiB resource: ~13 MB of answers,
+    // more than the kernel buffers between the two sockets hold.
+    Message ping = control(op::Ping);
+    ping.setResource(QString(32 * 1024, u'r'));
+    for (int i = 0; i < 400 && sock->state() == QAbstractSocket::ConnectedState; ++i) {
+        ping.header().id = Message::newId();
+        sock->write(TestEdge::clientFrame(1, codec::encode(ping)));
+        if (i % 20 == 0)
+            QCoreApplication::processEvents();
+    }
+    QVERIFY(hub.waitForOutput(QStringLiteral("send buffer over its cap"), 10000));
+    QVERIFY(answersPing(*bystander));
     QCOMPARE(hub.stop(), 0);
 }
 

@@ -73,19 +73,23 @@ public:
     std::optional<RawResponse> next(int timeoutMs = WaitMs)
     {
         std::optional<RawResponse> r;
-        const bool got = QTest::qWaitFor([&] {
-            m_buffer += m_socket.readAll();
-            r = takeResponse(m_buffer);
-            return r.has_value();
-        }, timeoutMs);
+        const bool got = QTest::qWaitFor(
+            [&] {
+                m_buffer += m_socket.readAll();
+                r = takeResponse(m_buffer);
+                return r.has_value();
+            },
+            timeoutMs);
         return got ? r : std::nullopt;
     }
     bool waitClosed(int timeoutMs = WaitMs)
     {
-        return QTest::qWaitFor([this] {
-            m_buffer += m_socket.readAll();
-            return m_socket.state() == QAbstractSocket::UnconnectedState;
-        }, timeoutMs);
+        return QTest::qWaitFor(
+            [this] {
+                m_buffer += m_socket.readAll();
+                return m_socket.state() == QAbstractSocket::UnconnectedState;
+            },
+            timeoutMs);
     }
     bool isConnected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
     QTcpSocket &socket() { return m_socket; }
@@ -161,6 +165,8 @@ private slots:
     void tlsRequest();
     void tlsPeerCertificate_data();
     void tlsPeerCertificate();
+    void tlsRequiredClientCertificate_data();
+    void tlsRequiredClientCertificate();
     void tlsHandshakeTimeout();
     void tlsGarbageIsCounted();
 
@@ -188,13 +194,16 @@ void tst_HttpServer::initTestCase()
     QLoggingCategory::setFilterRules(QStringLiteral("qedge.http.debug=false"));
     QVERIFY(m_dir.isValid());
     QVERIFY(QSslSocket::supportsSsl());
-    const auto makeCert = [this](const QString &name, const QString &cn, QSslCertificate &cert, QSslKey &key) {
+    const auto makeCert = [this](const QString &name, const QString &cn, QSslCertificate &cert,
+                                 QSslKey &key) {
         const QString keyPath = m_dir.filePath(name + QStringLiteral(".key"));
         const QString certPath = m_dir.filePath(name + QStringLiteral(".crt"));
-        if (!runOpenssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
-                         QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
-                         QStringLiteral("-keyout"), keyPath, QStringLiteral("-out"), certPath, QStringLiteral("-days"),
-                         QStringLiteral("1"), QStringLiteral("-subj"), QStringLiteral("/CN=") + cn, QStringLiteral("-addext"),
+        if (!runOpenssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                         QStringLiteral("ec"), QStringLiteral("-pkeyopt"),
+                         QStringLiteral("ec_paramgen_curve:prime256v1"), QStringLiteral("-nodes"),
+                         QStringLiteral("-keyout"), keyPath, QStringLiteral("-out"), certPath,
+                         QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                         QStringLiteral("/CN=") + cn, QStringLiteral("-addext"),
                          QStringLiteral("subjectAltName=IP:127.0.0.1")}))
             return false;
         QFile k(keyPath), c(certPath);
@@ -205,16 +214,17 @@ void tst_HttpServer::initTestCase()
         return !key.isNull() && !cert.isNull();
     };
     QVERIFY(makeCert(QStringLiteral("server"), QStringLiteral("127.0.0.1"), m_serverCert, m_serverKey));
-    QVERIFY(makeCert(QStringLiteral("client"), QStringLiteral("system:node:edge-1"), m_clientCert, m_clientKey));
+    QVERIFY(
+        makeCert(QStringLiteral("client"), QStringLiteral("system:node:edge-1"), m_clientCert, m_clientKey));
 }
 
-std::unique_ptr<Server> tst_HttpServer::startServer(const Limits &limits, const std::optional<QSslConfiguration> &tls)
+std::unique_ptr<Server> tst_HttpServer::startServer(const Limits &limits,
+                                                    const std::optional<QSslConfiguration> &tls)
 {
     auto server = std::make_unique<Server>();
     server->setLimits(limits);
-    server->routeSync("GET", QStringLiteral("/hello"), [](const Request &) {
-        return Response::text(200, QStringLiteral("hello"));
-    });
+    server->routeSync("GET", QStringLiteral("/hello"),
+                      [](const Request &) { return Response::text(200, QStringLiteral("hello")); });
     const QString resource = QStringLiteral("/api/v1/nodes/{node}/resources/{ns}/{type}/{name}");
     const auto describe = [](const Request &r) {
         QJsonObject o = QJsonObject::fromVariantMap(r.pathParams);
@@ -233,7 +243,8 @@ std::unique_ptr<Server> tst_HttpServer::startServer(const Limits &limits, const 
     server->routeSync("GET", QStringLiteral("/echo"), echo);
     server->routeSync("POST", QStringLiteral("/echo"), echo);
     server->route("GET", QStringLiteral("/later"), [](const Request &, std::shared_ptr<Responder> responder) {
-        QTimer::singleShot(50, [responder] { responder->send(Response::text(200, QStringLiteral("later"))); });
+        QTimer::singleShot(50,
+                           [responder] { responder->send(Response::text(200, QStringLiteral("later"))); });
     });
     server->route("GET", QStringLiteral("/twice"), [](const Request &, std::shared_ptr<Responder> responder) {
         responder->send(Response::text(200, QStringLiteral("first")));
@@ -241,8 +252,10 @@ std::unique_ptr<Server> tst_HttpServer::startServer(const Limits &limits, const 
     });
     server->route("GET", QStringLiteral("/never"), [](const Request &, std::shared_ptr<Responder>) {});
     server->routeSync("GET", QStringLiteral("/peer"), [](const Request &r) {
-        const QString cn = r.peerCertificateChain.isEmpty()
-            ? QString() : r.peerCertificateChain.first().subjectInfo(QSslCertificate::CommonName).join(QLatin1Char(','));
+        const QString cn = r.peerCertificateChain.isEmpty() ? QString()
+                                                            : r.peerCertificateChain.first()
+                                                                  .subjectInfo(QSslCertificate::CommonName)
+                                                                  .join(QLatin1Char(','));
         return Response::json(200, QJsonObject{{QStringLiteral("chain"), int(r.peerCertificateChain.size())},
                                                {QStringLiteral("cn"), cn}});
     });
@@ -275,8 +288,10 @@ QSslConfiguration tst_HttpServer::clientTls(bool withCertificate) const
 
 QUrl tst_HttpServer::url(const Server &server, const QString &path, bool tls) const
 {
-    return QUrl(QStringLiteral("%1://127.0.0.1:%2%3").arg(tls ? QStringLiteral("https") : QStringLiteral("http"))
-                    .arg(server.port()).arg(path));
+    return QUrl(QStringLiteral("%1://127.0.0.1:%2%3")
+                    .arg(tls ? QStringLiteral("https") : QStringLiteral("http"))
+                    .arg(server.port())
+                    .arg(path));
 }
 
 void tst_HttpServer::routing_data()
@@ -287,16 +302,35 @@ void tst_HttpServer::routing_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<QString>("q");
 
-    QTest::newRow("literal") << "/hello" << 200 << "" << "" << "";
-    QTest::newRow("params") << "/api/v1/nodes/edge-1/resources/default/pods/web" << 200 << "edge-1" << "web" << "";
+    QTest::newRow("literal") << "/hello" << 200 << ""
+                             << ""
+                             << "";
+    QTest::newRow("params") << "/api/v1/nodes/edge-1/resources/default/pods/web" << 200 << "edge-1"
+                            << "web"
+                            << "";
     QTest::newRow("encoded slash stays in segment")
-        << "/api/v1/nodes/edge-1/resources/default/configmaps/a%2Fb" << 200 << "edge-1" << "a/b" << "";
-    QTest::newRow("encoded unicode") << "/api/v1/nodes/n%C3%B6de/resources/default/pods/x" << 200 << "n\u00f6de" << "x" << "";
-    QTest::newRow("query") << "/api/v1/nodes/e/resources/d/pods/p?q=a%20b&z=1" << 200 << "e" << "p" << "a b";
-    QTest::newRow("unknown path") << "/nope" << 404 << "" << "" << "";
-    QTest::newRow("too few segments") << "/api/v1/nodes/e/resources/d/pods" << 404 << "" << "" << "";
-    QTest::newRow("empty param") << "/api/v1/nodes//resources/d/pods/p" << 404 << "" << "" << "";
-    QTest::newRow("trailing slash") << "/hello/" << 404 << "" << "" << "";
+        << "/api/v1/nodes/edge-1/resources/default/configmaps/a%2Fb" << 200 << "edge-1"
+        << "a/b"
+        << "";
+    QTest::newRow("encoded unicode") << "/api/v1/nodes/n%C3%B6de/resources/default/pods/x" << 200
+                                     << "n\u00f6de"
+                                     << "x"
+                                     << "";
+    QTest::newRow("query") << "/api/v1/nodes/e/resources/d/pods/p?q=a%20b&z=1" << 200 << "e"
+                           << "p"
+                           << "a b";
+    QTest::newRow("unknown path") << "/nope" << 404 << ""
+                                  << ""
+                                  << "";
+    QTest::newRow("too few segments") << "/api/v1/nodes/e/resources/d/pods" << 404 << ""
+                                      << ""
+                                      << "";
+    QTest::newRow("empty param") << "/api/v1/nodes//resources/d/pods/p" << 404 << ""
+                                 << ""
+                                 << "";
+    QTest::newRow("trailing slash") << "/hello/" << 404 << ""
+                                    << ""
+                                    << "";
 }
 
 void tst_HttpServer::routing()
@@ -339,7 +373,8 @@ void tst_HttpServer::methodNotAllowed()
     r = send(nam, QNetworkRequest(url(*server, QStringLiteral("/api/v1/nodes/a/resources/b/c/d"))), "POST");
     QCOMPARE(r.status, 405);
     QCOMPARE(r.allow, QByteArray("GET, PUT"));
-    r = send(nam, QNetworkRequest(url(*server, QStringLiteral("/api/v1/nodes/a/resources/b/c/d"))), "PUT", "xyz");
+    r = send(nam, QNetworkRequest(url(*server, QStringLiteral("/api/v1/nodes/a/resources/b/c/d"))), "PUT",
+             "xyz");
     QCOMPARE(r.status, 200);
     QCOMPARE(r.json().value(QStringLiteral("bodySize")).toInt(), 3);
 }
@@ -370,7 +405,7 @@ void tst_HttpServer::standardHeaders()
     QVERIFY(r->headers.value("date").endsWith(" GMT"));
     QCOMPARE(r->headers.value("content-type"), QByteArray("text/plain; charset=utf-8"));
 
-    client.write("GET /missing HTTP/1.0\r\n\r\n");  // HTTP/1.0 defaults to close
+    client.write("GET /missing HTTP/1.0\r\n\r\n"); // HTTP/1.0 defaults to close
     r = client.next();
     QVERIFY(r);
     QCOMPARE(r->status, 404);
@@ -434,7 +469,8 @@ void tst_HttpServer::bodyTooLargeIsNotRead()
 
     // At the limit it is fine.
     QNetworkAccessManager nam;
-    const HttpResult ok = send(nam, QNetworkRequest(url(*server, QStringLiteral("/echo"))), "POST", QByteArray(1000, 'k'));
+    const HttpResult ok =
+        send(nam, QNetworkRequest(url(*server, QStringLiteral("/echo"))), "POST", QByteArray(1000, 'k'));
     QCOMPARE(ok.status, 200);
     QCOMPARE(ok.body.size(), 1000);
 }
@@ -442,7 +478,8 @@ void tst_HttpServer::bodyTooLargeIsNotRead()
 void tst_HttpServer::headersTooLarge_data()
 {
     QTest::addColumn<QByteArray>("request");
-    QTest::newRow("huge value") << QByteArray("GET /hello HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'v') + "\r\n\r\n");
+    QTest::newRow("huge value") << QByteArray("GET /hello HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'v') +
+                                              "\r\n\r\n");
     QTest::newRow("no end in sight") << QByteArray("GET /hello HTTP/1.1\r\nX-Big: " + QByteArray(40000, 'v'));
     QByteArray many = "GET /hello HTTP/1.1\r\n";
     for (int i = 0; i < 101; ++i)
@@ -498,7 +535,8 @@ void tst_HttpServer::hostileInput_data()
     QTest::newRow("obs-fold") << QByteArray("GET /hello HTTP/1.1\r\nX: a\r\n b" + end) << 400;
     QTest::newRow("negative length") << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: -1" + end) << 400;
     QTest::newRow("hex length") << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 0x10" + end) << 400;
-    QTest::newRow("huge length") << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 99999999999999999999999" + end) << 400;
+    QTest::newRow("huge length")
+        << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 99999999999999999999999" + end) << 400;
     QTest::newRow("conflicting lengths")
         << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2" + end) << 400;
     QTest::newRow("chunked") << QByteArray("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked" + end) << 411;
@@ -506,8 +544,8 @@ void tst_HttpServer::hostileInput_data()
     // Edge cases that are valid.
     QTest::newRow("empty header value") << QByteArray("GET /hello HTTP/1.1\r\nX:" + end) << 200;
     QTest::newRow("leading empty lines") << QByteArray("\r\n\r\nGET /hello HTTP/1.1" + end) << 200;
-    QTest::newRow("same length twice") << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1"
-                                                     + end + "x") << 200;
+    QTest::newRow("same length twice")
+        << QByteArray("POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1" + end + "x") << 200;
     QTest::newRow("obs-text value") << QByteArray("GET /hello HTTP/1.1\r\nX: caf\xc3\xa9" + end) << 200;
 }
 
@@ -524,7 +562,8 @@ void tst_HttpServer::hostileInput()
     QCOMPARE(r->status, status);
     if (status >= 400) {
         QVERIFY(!r->headers.value("content-type").isEmpty());
-        QVERIFY(!QJsonDocument::fromJson(r->body).object().value(QStringLiteral("error")).toString().isEmpty());
+        QVERIFY(
+            !QJsonDocument::fromJson(r->body).object().value(QStringLiteral("error")).toString().isEmpty());
         QVERIFY(client.waitClosed());
     } else {
         QVERIFY(client.isConnected());
@@ -534,9 +573,29 @@ void tst_HttpServer::hostileInput()
 void tst_HttpServer::parserNeverCrashes()
 {
     QRandomGenerator rng(20240611);
-    const QByteArrayList pieces{"GET", "POST", " ", "/", "/a%2F", "?", "HTTP/1.1", "HTTP/", "\r\n", "\r", "\n", ":",
-                                "Content-Length", "Host", "\t", "\0", "\xff", "{", "%", "1.1", "99999999999999999999"};
-    const QByteArray valid = "GET /api/v1/nodes/x/resources/y/z/w?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n";
+    const QByteArrayList pieces{"GET",
+                                "POST",
+                                " ",
+                                "/",
+                                "/a%2F",
+                                "?",
+                                "HTTP/1.1",
+                                "HTTP/",
+                                "\r\n",
+                                "\r",
+                                "\n",
+                                ":",
+                                "Content-Length",
+                                "Host",
+                                "\t",
+                                "\0",
+                                "\xff",
+                                "{",
+                                "%",
+                                "1.1",
+                                "99999999999999999999"};
+    const QByteArray valid =
+        "GET /api/v1/nodes/x/resources/y/z/w?q=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n";
     int good = 0;
     for (int i = 0; i < 5000; ++i) {
         QByteArray input;
@@ -554,7 +613,8 @@ void tst_HttpServer::parserNeverCrashes()
         }
         const qsizetype end = findHeadEnd(input);
         QVERIFY(end == -1 || (end >= 4 && end <= input.size()));
-        const HeadParseResult r = parseRequestHead(end > 0 ? QByteArrayView(input).first(end) : QByteArrayView(input), 10);
+        const HeadParseResult r =
+            parseRequestHead(end > 0 ? QByteArrayView(input).first(end) : QByteArrayView(input), 10);
         QVERIFY2(r.errorStatus == 0 || r.errorStatus == 400 || r.errorStatus == 431 || r.errorStatus == 505,
                  input.toPercentEncoding().constData());
         if (r.ok()) {
@@ -563,7 +623,7 @@ void tst_HttpServer::parserNeverCrashes()
             QVERIFY(!r.head.method.isEmpty());
         }
     }
-    QVERIFY(good > 0);  // the mutations leave some requests valid, so both paths ran
+    QVERIFY(good > 0); // the mutations leave some requests valid, so both paths ran
     QCOMPARE(parseContentLength("0"), qint64(0));
     QCOMPARE(parseContentLength("123"), qint64(123));
     QCOMPARE(parseContentLength(""), qint64(-1));
@@ -574,7 +634,7 @@ void tst_HttpServer::parserNeverCrashes()
 void tst_HttpServer::mutatedRequestsOverSocket()
 {
     Limits limits;
-    limits.requestTimeoutMs = 200;  // mutations that leave the request incomplete end in 408
+    limits.requestTimeoutMs = 200; // mutations that leave the request incomplete end in 408
     auto server = startServer(limits);
     QVERIFY(server);
     QRandomGenerator rng(7);
@@ -616,7 +676,7 @@ void tst_HttpServer::slowClientGets408()
     RawClient client(server->port());
     client.write(partial);
     QTest::qWait(100);
-    client.write("X");  // trickling bytes does not extend the deadline
+    client.write("X"); // trickling bytes does not extend the deadline
     auto r = client.next();
     QVERIFY(r);
     QCOMPARE(r->status, 408);
@@ -665,9 +725,9 @@ void tst_HttpServer::asyncResponder()
 
     // The client leaves before the answer: sending later must be harmless.
     std::shared_ptr<Responder> kept;
-    server->route("GET", QStringLiteral("/keep"), [&kept](const Request &, std::shared_ptr<Responder> responder) {
-        kept = std::move(responder);
-    });
+    server->route(
+        "GET", QStringLiteral("/keep"),
+        [&kept](const Request &, std::shared_ptr<Responder> responder) { kept = std::move(responder); });
     {
         RawClient client(server->port());
         client.write("GET /keep HTTP/1.1\r\n\r\n");
@@ -705,7 +765,7 @@ void tst_HttpServer::silentHandlerGets504()
     auto r = client.next();
     QVERIFY(r);
     QCOMPARE(r->status, 504);
-    r = client.next();  // the connection carries on
+    r = client.next(); // the connection carries on
     QVERIFY(r);
     QCOMPARE(r->status, 200);
 }
@@ -736,7 +796,7 @@ void tst_HttpServer::tlsRequest()
     QNetworkAccessManager nam;
     QNetworkRequest request(url(*server, QStringLiteral("/echo"), true));
     request.setSslConfiguration(clientTls(false));
-    const QByteArray body(200 * 1024, 'z');  // several TLS records and more than the read buffer
+    const QByteArray body(200 * 1024, 'z'); // several TLS records and more than the read buffer
     const HttpResult r = send(nam, request, "POST", body);
     QCOMPARE(r.error, QNetworkReply::NoError);
     QCOMPARE(r.status, 200);
@@ -763,6 +823,48 @@ void tst_HttpServer::tlsPeerCertificate()
     QCOMPARE(r.json().value(QStringLiteral("chain")).toInt() > 0, presentCertificate);
     QCOMPARE(r.json().value(QStringLiteral("cn")).toString(),
              presentCertificate ? QStringLiteral("system:node:edge-1") : QString());
+}
+
+void tst_HttpServer::tlsRequiredClientCertificate_data()
+{
+    QTest::addColumn<bool>("presentCertificate");
+    QTest::newRow("trusted client certificate") << true;
+    QTest::newRow("no client certificate") << false;
+}
+
+void tst_HttpServer::tlsRequiredClientCertificate()
+{
+    QFETCH(bool, presentCertificate);
+    QSslConfiguration tls = serverTls(QSslSocket::VerifyPeer);
+    tls.setCaCertificates({m_clientCert}); // the self-signed client certificate is its own CA
+    auto server = startServer({}, tls);
+    QVERIFY(server);
+    QSslSocket client;
+    client.setSslConfiguration(clientTls(presentCertificate));
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), server->port());
+    QTRY_VERIFY(client.isEncrypted() || client.state() == QAbstractSocket::UnconnectedState);
+    client.write("GET /peer HTTP/1.1\r\nHost: x\r\n\r\n");
+    QByteArray received;
+    std::optional<RawResponse> r;
+    const bool answered = QTest::qWaitFor(
+        [&] {
+            received += client.readAll();
+            r = takeResponse(received);
+            return r.has_value() || client.state() == QAbstractSocket::UnconnectedState;
+        },
+        WaitMs);
+    QVERIFY(answered);
+    if (presentCertificate) {
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(QJsonDocument::fromJson(r->body).object().value(QStringLiteral("cn")).toString(),
+                 QStringLiteral("system:node:edge-1"));
+        QCOMPARE(server->listener()->rejected(QStringLiteral("tls-error")), quint64(0));
+    } else {
+        QVERIFY(!r);
+        QTRY_COMPARE(server->listener()->rejected(QStringLiteral("tls-error")), quint64(1));
+        QCOMPARE(server->listener()->openConnections(), 0);
+    }
 }
 
 void tst_HttpServer::tlsHandshakeTimeout()
@@ -822,7 +924,8 @@ void tst_HttpServer::webSocketUpgrade()
     server->setWebSocketRoute(QStringLiteral("/ws"), &ws, [&](const Request &r) {
         ++acceptCalls;
         if (!r.peerCertificateChain.isEmpty())
-            acceptedCn = r.peerCertificateChain.first().subjectInfo(QSslCertificate::CommonName).join(QString());
+            acceptedCn =
+                r.peerCertificateChain.first().subjectInfo(QSslCertificate::CommonName).join(QString());
         return r.header("Authorization") == "Bearer good";
     });
 
@@ -832,7 +935,8 @@ void tst_HttpServer::webSocketUpgrade()
     if (tls)
         client.setSslConfiguration(clientTls(true));
     QSignalSpy received(&client, &QWebSocket::textMessageReceived);
-    QNetworkRequest request(QUrl(QStringLiteral("%1://127.0.0.1:%2/ws").arg(tls ? QStringLiteral("wss") : QStringLiteral("ws"))
+    QNetworkRequest request(QUrl(QStringLiteral("%1://127.0.0.1:%2/ws")
+                                     .arg(tls ? QStringLiteral("wss") : QStringLiteral("ws"))
                                      .arg(server->port())));
     request.setRawHeader("Authorization", "Bearer good");
     client.open(request);

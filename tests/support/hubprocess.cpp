@@ -4,9 +4,9 @@
 
 #include <QDeadlineTimer>
 #include <QEventLoop>
-#include <QTimer>
 #include <QFile>
 #include <QRegularExpression>
+#include <QTimer>
 
 namespace qedge::test {
 
@@ -51,17 +51,18 @@ HubProcess::~HubProcess()
 
 bool HubProcess::start(int timeoutMs)
 {
-    QStringList args = {QStringLiteral("--data-dir"), m_dataDir,          QStringLiteral("--bind"),
-                        QStringLiteral("127.0.0.1"),  QStringLiteral("--websocket-port"), QStringLiteral("0"),
-                        QStringLiteral("--https-port"), QStringLiteral("0"), QStringLiteral("--admin-port"),
-                        QStringLiteral("0")};
+    QStringList args = {QStringLiteral("--data-dir"),       m_dataDir,
+                        QStringLiteral("--bind"),           QStringLiteral("127.0.0.1"),
+                        QStringLiteral("--websocket-port"), QStringLiteral("0"),
+                        QStringLiteral("--https-port"),     QStringLiteral("0"),
+                        QStringLiteral("--admin-port"),     QStringLiteral("0")};
     args += m_extraArgs;
     m_output.clear();
     m_process.start(binaryPath(QStringLiteral("cloudhub")), args);
     if (!m_process.waitForStarted(timeoutMs))
         return false;
-    static const QRegularExpression ready(
-        QStringLiteral("cloudhub ready: edge wss://[^:]+:(\\d+) bootstrap https://[^:]+:(\\d+) admin https://[^:]+:(\\d+)"));
+    static const QRegularExpression ready(QStringLiteral(
+        "cloudhub ready: edge wss://[^:]+:(\\d+) bootstrap https://[^:]+:(\\d+) admin https://[^:]+:(\\d+)"));
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         const QRegularExpressionMatch m = ready.match(output());

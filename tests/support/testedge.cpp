@@ -54,7 +54,8 @@ TestEdge::TestEdge(const QString &node, QObject *parent)
         if (m)
             m_received.append(m.value());
     });
-    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError e) { m_lastError = e; });
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this](QAbstractSocket::SocketError e) { m_lastError = e; });
     connect(m_keepaliveTimer, &QTimer::timeout, this, &TestEdge::sendKeepalive);
 }
 
@@ -91,24 +92,29 @@ Status TestEdge::bootstrap(const QUrl &bootstrapBase, const QString &token)
         return split.error();
     const HttpReply caReply = fetchCa(bootstrapBase);
     if (caReply.status != 200)
-        return Status::failure(QStringLiteral("ca"), QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
+        return Status::failure(
+            QStringLiteral("ca"),
+            QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
     auto ca = crypto::Certificate::fromDer(caReply.body);
     if (!ca)
         return ca.error();
     if (ca->sha256Hex() != split->caHash)
-        return Status::failure(QStringLiteral("pin"), QStringLiteral("the CA does not match the token's hash"));
+        return Status::failure(QStringLiteral("pin"),
+                               QStringLiteral("the CA does not match the token's hash"));
     auto key = crypto::PrivateKey::generateP256();
     if (!key)
         return key.error();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node,
+                                    {QStringLiteral("system:nodes")});
     if (!csr)
         return csr.error();
     const HttpReply certReply =
         requestCertificate(bootstrapBase, ca.value(), csr.value(), "Bearer " + split->jwt, m_node);
     if (certReply.status != 200)
-        return Status::failure(QStringLiteral("edge.crt"), QStringLiteral("GET /edge.crt: %1 %2 %3")
-                                                               .arg(certReply.status)
-                                                               .arg(QString::fromUtf8(certReply.body), certReply.networkError));
+        return Status::failure(QStringLiteral("edge.crt"),
+                               QStringLiteral("GET /edge.crt: %1 %2 %3")
+                                   .arg(certReply.status)
+                                   .arg(QString::fromUtf8(certReply.body), certReply.networkError));
     auto cert = crypto::Certificate::fromDer(certReply.body);
     if (!cert)
         return cert.error();
@@ -123,13 +129,16 @@ Status TestEdge::rotate(const QUrl &bootstrapBase)
     auto key = crypto::PrivateKey::generateP256();
     if (!key)
         return key.error();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node, {QStringLiteral("system:nodes")});
+    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node,
+                                    {QStringLiteral("system:nodes")});
     if (!csr)
         return csr.error();
-    const HttpReply reply = requestCertificate(bootstrapBase, m_ca, csr.value(), QByteArray(), m_node, &m_cert, &m_key);
+    const HttpReply reply =
+        requestCertificate(bootstrapBase, m_ca, csr.value(), QByteArray(), m_node, &m_cert, &m_key);
     if (reply.status != 200)
-        return Status::failure(QStringLiteral("edge.crt"),
-                               QStringLiteral("rotation: %1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body)));
+        return Status::failure(
+            QStringLiteral("edge.crt"),
+            QStringLiteral("rotation: %1 %2").arg(reply.status).arg(QString::fromUtf8(reply.body)));
     auto cert = crypto::Certificate::fromDer(reply.body);
     if (!cert)
         return cert.error();
@@ -138,7 +147,8 @@ Status TestEdge::rotate(const QUrl &bootstrapBase)
     return {};
 }
 
-void TestEdge::setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert, const crypto::PrivateKey &key)
+void TestEdge::setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert,
+                           const crypto::PrivateKey &key)
 {
     m_ca = ca;
     m_cert = cert;
@@ -246,7 +256,8 @@ void TestEdge::close()
     m_socket.close();
 }
 
-std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const Message &)> &pred, int timeoutMs)
+std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const Message &)> &pred,
+                                                int timeoutMs)
 {
     QDeadlineTimer deadline(timeoutMs);
     qsizetype checked = 0;
@@ -267,45 +278,83 @@ std::optional<Message> TestEdge::waitForMessage(const std::function<bool(const M
     }
 }
 
-RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
+std::unique_ptr<QSslSocket> TestEdge::rawConnect(quint16 port, QByteArray *rest, int timeoutMs) const
 {
-    RawClose out;
-    QSslSocket sock;
-    sock.setSslConfiguration(sslConfiguration());
-    sock.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
-    if (!sock.waitForEncrypted(timeoutMs)) {
-        out.error = QStringLiteral("TLS: ") + sock.errorString();
-        return out;
-    }
+    auto sock = std::make_unique<QSslSocket>();
+    sock->setSslConfiguration(sslConfiguration());
+    sock->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    if (!sock->waitForEncrypted(timeoutMs))
+        return nullptr;
     QByteArray key(16, Qt::Uninitialized);
     for (char &c : key)
         c = char(QRandomGenerator::global()->bounded(256));
-    QByteArray head = "GET /" + DefaultProject + '/' + m_node.toUtf8()
-                      + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "
-                      + key.toBase64() + "\r\n";
+    QByteArray head = "GET /" + DefaultProject + '/' + m_node.toUtf8() +
+                      "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                      key.toBase64() + "\r\n";
     for (const auto &h : m_headers)
         head += h.first + ": " + h.second + "\r\n";
     head += "\r\n";
-    sock.write(head);
-
+    sock->write(head);
     QByteArray buf;
     QDeadlineTimer deadline(timeoutMs);
+    while (!buf.contains("\r\n\r\n")) {
+        if (deadline.hasExpired())
+            return nullptr;
+        if (sock->bytesAvailable() == 0 &&
+            !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+            return nullptr;
+        buf += sock->readAll();
+    }
+    if (!buf.startsWith("HTTP/1.1 101"))
+        return nullptr;
+    if (rest)
+        *rest = buf.mid(buf.indexOf("\r\n\r\n") + 4);
+    return sock;
+}
+
+QByteArray TestEdge::clientFrame(quint8 opcode, const QByteArray &payload)
+{
+    QByteArray frame;
+    frame.append(char(0x80 | (opcode & 0x0f)));
+    const quint64 len = quint64(payload.size());
+    if (len < 126) {
+        frame.append(char(0x80 | len));
+    } else if (len <= 0xffff) {
+        frame.append(char(0x80 | 126));
+        frame.append(char(len >> 8)).append(char(len & 0xff));
+    } else {
+        frame.append(char(0x80 | 127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            frame.append(char((len >> shift) & 0xff));
+    }
+    const quint32 mask = QRandomGenerator::global()->generate();
+    char maskBytes[4] = {char(mask >> 24), char(mask >> 16), char(mask >> 8), char(mask)};
+    frame.append(maskBytes, 4);
+    QByteArray body = payload;
+    for (qsizetype i = 0; i < body.size(); ++i)
+        body[i] = char(body[i] ^ maskBytes[i % 4]);
+    return frame + body;
+}
+
+RawClose TestEdge::rawConnectAndReadClose(quint16 port, int timeoutMs) const
+{
+    RawClose out;
+    QByteArray buf;
+    QDeadlineTimer deadline(timeoutMs);
+    std::unique_ptr<QSslSocket> sock = rawConnect(port, &buf, timeoutMs);
+    if (!sock) {
+        out.error = QStringLiteral("TLS or upgrade failed");
+        return out;
+    }
+    out.upgraded = true;
     auto readMore = [&] {
-        if (sock.bytesAvailable() == 0 && !sock.waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
+        if (sock->bytesAvailable() == 0 &&
+            !sock->waitForReadyRead(int(qMax<qint64>(1, deadline.remainingTime()))))
             return false;
-        buf += sock.readAll();
+        buf += sock->readAll();
         return true;
     };
-    while (!buf.contains("\r\n\r\n")) {
-        if (deadline.hasExpired() || !readMore()) {
-            out.error = QStringLiteral("no upgrade response");
-            return out;
-        }
-    }
-    const qsizetype headEnd = buf.indexOf("\r\n\r\n") + 4;
-    out.upgraded = buf.startsWith("HTTP/1.1 101");
-    buf.remove(0, headEnd);
     // Frames from the server are unmasked: 2-byte header, 16/64-bit extended lengths.
     while (!deadline.hasExpired()) {
         while (buf.size() >= 2) {

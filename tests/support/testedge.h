@@ -8,11 +8,13 @@
 #include <QList>
 #include <QObject>
 #include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace qedge::test {
@@ -20,16 +22,16 @@ namespace qedge::test {
 /// Status and body of one HTTP exchange with the bootstrap server.
 struct HttpReply
 {
-    int status = 0;         ///< 0 when no HTTP answer came (TLS or network failure)
+    int status = 0; ///< 0 when no HTTP answer came (TLS or network failure)
     QByteArray body;
-    QString networkError;   ///< QNetworkReply's error text when status is 0
+    QString networkError; ///< QNetworkReply's error text when status is 0
 };
 
 /// The close frame a raw WebSocket client read (QWebSocket hides codes 1012..2999, e.g. 1013).
 struct RawClose
 {
-    bool upgraded = false;  ///< the server answered 101
-    int code = -1;          ///< -1 when no close frame arrived
+    bool upgraded = false; ///< the server answered 101
+    int code = -1;         ///< -1 when no close frame arrived
     QString reason;
     QString error;
 };
@@ -53,14 +55,16 @@ public:
     /// presents `clientCert`/`clientKey` when given (rotation). Empty auth sends no Authorization.
     static HttpReply requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca,
                                         const QByteArray &csrDer, const QByteArray &authorization,
-                                        const QString &nodeName, const crypto::Certificate *clientCert = nullptr,
+                                        const QString &nodeName,
+                                        const crypto::Certificate *clientCert = nullptr,
                                         const crypto::PrivateKey *clientKey = nullptr);
     /// The whole KubeEdge bootstrap with a join token; keeps CA, key and certificate.
     Status bootstrap(const QUrl &bootstrapBase, const QString &token);
     /// A new certificate presenting the current one (no token).
     Status rotate(const QUrl &bootstrapBase);
     /// Uses the given identity instead of a bootstrapped one (certificates from another CA...).
-    void setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert, const crypto::PrivateKey &key);
+    void setIdentity(const crypto::Certificate &ca, const crypto::Certificate &cert,
+                     const crypto::PrivateKey &key);
     /// Connect without any client certificate (the hub must refuse the TLS handshake).
     void clearClientCertificate();
 
@@ -96,10 +100,17 @@ public:
 
     const QList<Message> &received() const { return m_received; }
     /// Waits for a received message matching pred; returns it.
-    std::optional<Message> waitForMessage(const std::function<bool(const Message &)> &pred, int timeoutMs = 5000);
+    std::optional<Message> waitForMessage(const std::function<bool(const Message &)> &pred,
+                                          int timeoutMs = 5000);
 
     /// Raw TLS + upgrade with this edge's identity and headers; returns the first close frame.
     RawClose rawConnectAndReadClose(quint16 port, int timeoutMs = 5000) const;
+    /// Raw TLS + upgrade; the socket after the 101 response (null on failure; *rest gets any bytes
+    /// that followed the response head). For tests that must not read, or must write raw frames.
+    std::unique_ptr<QSslSocket> rawConnect(quint16 port, QByteArray *rest = nullptr,
+                                           int timeoutMs = 5000) const;
+    /// One masked client frame (FIN set) with the given opcode (1 text, 2 binary, 8 close).
+    static QByteArray clientFrame(quint8 opcode, const QByteArray &payload);
 
 private:
     QString m_node;
