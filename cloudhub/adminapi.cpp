@@ -12,6 +12,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMap>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -170,6 +171,11 @@ AdminApi::AdminApi(Parts parts, QObject *parent) : QObject(parent), m_p(parts)
             [this](const QString &node, const QString &, qulonglong, const QString &) { ++m_counts[node].sent; });
     connect(m_p.dispatcher, &Dispatcher::acked, this,
             [this](const QString &node, const QString &, qulonglong, qint64) { ++m_counts[node].acked; });
+    // A node that connects for the first time enters the registry without labels.
+    connect(m_p.sessions, &SessionManager::nodeConnected, this, [this](const QString &node) {
+        if (m_labelsLoaded && !m_labels.contains(node))
+            m_labels.insert(node, QJsonObject());
+    });
     m_sampler.setInterval(1000);
     connect(&m_sampler, &QTimer::timeout, this, &AdminApi::sample);
     m_sampler.start();
@@ -207,6 +213,13 @@ void AdminApi::addRoutes()
     s->routeSync("GET", QStringLiteral("/api/v1/stats"), Role::ReadOnly, bind(&AdminApi::stats));
 }
 
+void AdminApi::flushRegistry()
+{
+    // The registry writes connects in batches; what the API shows must include them.
+    if (Status s = m_p.registry->flush(); !s)
+        qCWarning(lcHubAdmin).noquote() << "node registry:" << s.errorMessage();
+}
+
 bool AdminApi::isKnown(const QString &node)
 {
     if (m_p.dispatcher->queue(node) || m_p.sessions->session(node))
@@ -217,8 +230,13 @@ bool AdminApi::isKnown(const QString &node)
 
 std::optional<QJsonObject> AdminApi::nodeJson(const QString &node)
 {
+    flushRegistry();
     auto reg = m_p.registry->node(node);
-    std::optional<NodeRegistry::Node> row = reg ? reg.value() : std::nullopt;
+    return nodeJson(node, reg ? reg.value() : std::nullopt);
+}
+
+std::optional<QJsonObject> AdminApi::nodeJson(const QString &node, const std::optional<NodeRegistry::Node> &row)
+{
     const NodeQueue *q = m_p.dispatcher->queue(node);
     const NodeSession *session = m_p.sessions->session(node);
     if (!row && !q && !session)
@@ -252,19 +270,21 @@ std::optional<QJsonObject> AdminApi::nodeJson(const QString &node)
 
 Response AdminApi::listNodes(const http::Request &)
 {
+    flushRegistry();
     auto rows = m_p.registry->nodes();
     if (!rows)
         return internal(QStringLiteral("node registry: ") + rows.errorMessage());
-    QStringList ids;
+    // One registry read for all nodes, not one per node.
+    QMap<QString, std::optional<NodeRegistry::Node>> byId;
     for (const NodeRegistry::Node &n : rows.value())
-        ids.append(n.id);
-    ids += m_p.dispatcher->nodes();
-    ids += m_p.sessions->nodes();
-    ids.sort();
-    ids.removeDuplicates();
+        byId.insert(n.id, n);
+    for (const QString &id : m_p.dispatcher->nodes())
+        byId.insert(id, byId.value(id));
+    for (const QString &id : m_p.sessions->nodes())
+        byId.insert(id, byId.value(id));
     QJsonArray nodes;
-    for (const QString &id : std::as_const(ids))
-        if (auto o = nodeJson(id))
+    for (auto it = byId.cbegin(); it != byId.cend(); ++it)
+        if (auto o = nodeJson(it.key(), it.value()))
             nodes.append(*o);
     return Response::json(200, QJsonObject{{QStringLiteral("nodes"), nodes}});
 }
@@ -306,6 +326,7 @@ Response AdminApi::putLabels(const http::Request &req)
             return badRequest(QStringLiteral("label value \"%1\" is not valid").arg(v));
     }
     // Labels may be set before a node ever connects, so selectors can target it from the start.
+    flushRegistry();
     if (Status s = m_p.registry->provision(node); !s)
         return internal(QStringLiteral("node registry: ") + s.errorMessage());
     if (Status s = m_p.registry->setLabels(node, map); !s)
@@ -595,12 +616,12 @@ Response AdminApi::stats(const http::Request &)
     quint64 sent = 0;
     for (const quint64 v : c.messagesOut)
         sent += v;
-    auto rows = m_p.registry->nodes();
+    // The label cache knows every registry node: no database read for a figure polled often.
     const QStringList queued = m_p.dispatcher->nodes();
     QSet<QString> all(queued.cbegin(), queued.cend());
-    if (rows)
-        for (const NodeRegistry::Node &n : rows.value())
-            all.insert(n.id);
+    if (const QHash<QString, QJsonObject> *known = labels())
+        for (auto it = known->cbegin(); it != known->cend(); ++it)
+            all.insert(it.key());
     for (const QString &n : m_p.sessions->nodes())
         all.insert(n);
     const RateMeter::Rates r = m_rates.rates();

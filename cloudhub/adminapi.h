@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cloudhub/metrics.h"
+#include "cloudhub/noderegistry.h"
 #include "shared/http/request.h"
 #include "shared/http/response.h"
 
@@ -16,7 +17,6 @@ namespace qedge::cloud {
 class AdminServer;
 class Dispatcher;
 class EventLog;
-class NodeRegistry;
 class SessionManager;
 class UpstreamRouter;
 
@@ -67,7 +67,10 @@ private:
 
     /// The Node object, or nullopt when the node was never seen nor provisioned.
     std::optional<QJsonObject> nodeJson(const QString &node);
+    /// The same from a registry row already read (nullopt: the node has none).
+    std::optional<QJsonObject> nodeJson(const QString &node, const std::optional<NodeRegistry::Node> &row);
     bool isKnown(const QString &node);
+    void flushRegistry();
     /// Target nodes of a fleet-wide call (?nodes= or ?selector=); empty list with allowEmpty when neither.
     std::optional<http::Response> resolveTargets(const http::Request &req, bool allowEmpty, QStringList &out);
     QStringList activeNodes(const QString &ns, const QString &type, const QString &name) const;

@@ -127,8 +127,10 @@ int main(int argc, char **argv)
         socket->sendTextMessage(QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK")))));
         if (!phase.active)
             return;
-        const qint64 sent =
-            m->content().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("sentAtUs")).toString().toLongLong();
+        // Only the stamp is needed: find it in the raw content rather than parsing 1 KiB of JSON.
+        const QByteArray &raw = m->rawContent();
+        const qsizetype at0 = raw.indexOf("\"sentAtUs\":\"");
+        const qint64 sent = at0 < 0 ? 0 : raw.mid(at0 + 12, 20).split('"').value(0).toLongLong();
         if (phase.count == 0)
             phase.firstUs = at;
         phase.lastUs = at;
