@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QTest>
 
 using namespace qedge;
@@ -33,9 +34,16 @@ private slots:
     void cleanupTestCase();
     void desiredReachesTheMapperAndReportedReachesTheAdminApi();
     void serviceBusRoundTripAndRefusal();
+    void qedgectlShowsAndSetsTwins();
 
 private:
     QJsonObject twinOf(const QString &key);
+    struct Run
+    {
+        int exitCode = -1;
+        QString out, err;
+    };
+    Run ctl(const QStringList &args);
 
     MosquittoFixture m_broker;
     std::unique_ptr<HubProcess> m_hub;
@@ -225,6 +233,77 @@ void TestTwinE2e::serviceBusRoundTripAndRefusal()
                                                 {QStringLiteral("path"), QStringLiteral("/")}})
                           .toJson());
     QCOMPARE(r.status, 409);
+}
+
+TestTwinE2e::Run TestTwinE2e::ctl(const QStringList &args)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QEDGECTL_CONFIG"),
+               QDir(m_hub->dataDir()).filePath(QStringLiteral("absent.conf")));
+    env.insert(QStringLiteral("QEDGECTL_HUB"), m_hub->adminUrl().toString());
+    env.insert(QStringLiteral("QEDGECTL_TOKEN_FILE"),
+               QDir(m_hub->dataDir()).filePath(QStringLiteral("admin.token")));
+    env.insert(QStringLiteral("QEDGECTL_CACERT"),
+               QDir(m_hub->dataDir()).filePath(QStringLiteral("pki/ca.crt")));
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(QEDGE_BINARY_DIR "/qedgectl/qedgectl"), args);
+    Run r;
+    if (!p.waitForStarted(5000) || !p.waitForFinished(15000)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+void TestTwinE2e::qedgectlShowsAndSetsTwins()
+{
+    const QString topic = QStringLiteral("$hw/events/device/default/ctl-dev/twin/update/delta");
+    Run r = ctl({QStringLiteral("twin"), QStringLiteral("set"), Node, QStringLiteral("ctl-dev"),
+                 QStringLiteral("mode=eco"), QStringLiteral("level=3")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.out.contains(QStringLiteral("default/ctl-dev")) && r.out.contains(QStringLiteral("eco (v1)")),
+             qPrintable(r.out));
+    QTRY_VERIFY_WITH_TIMEOUT(m_mapper->countOn(topic) > 0, 15000);
+    QTRY_COMPARE(parse(m_mapper->lastOn(topic))
+                     .value(QStringLiteral("delta"))
+                     .toObject()
+                     .value(QStringLiteral("level"))
+                     .toString(),
+                 QStringLiteral("3"));
+
+    r = ctl({QStringLiteral("devices"), QStringLiteral("list"), Node});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("default/ctl-dev")) && r.out.contains(QStringLiteral("level")),
+             qPrintable(r.out));
+    r = ctl({QStringLiteral("devices"), QStringLiteral("get"), Node, QStringLiteral("default/ctl-dev"),
+             QStringLiteral("-o"), QStringLiteral("json")});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8())
+                 .object()
+                 .value(QStringLiteral("twins"))
+                 .toObject()
+                 .value(QStringLiteral("mode"))
+                 .toObject()
+                 .value(QStringLiteral("desired"))
+                 .toObject()
+                 .value(QStringLiteral("value"))
+                 .toString(),
+             QStringLiteral("eco"));
+    QCOMPARE(ctl({QStringLiteral("devices"), QStringLiteral("get"), Node, QStringLiteral("nobody")}).exitCode,
+             1);
+    QCOMPARE(ctl({QStringLiteral("twin"), QStringLiteral("set"), Node, QStringLiteral("ctl-dev"),
+                  QStringLiteral("novalue")})
+                 .exitCode,
+             2);
+    QCOMPARE(ctl({QStringLiteral("twin"), QStringLiteral("set"), Node, QStringLiteral("ctl-dev"),
+                  QStringLiteral("bad key=1")})
+                 .exitCode,
+             1);
 }
 
 QTEST_GUILESS_MAIN(TestTwinE2e)
