@@ -26,8 +26,9 @@ Result<QString> readToken(const Config &c)
     const QString inline_ = c.string(edgekey::Token).trimmed();
     const QString file = c.string(edgekey::TokenFile);
     if (!inline_.isEmpty() && !file.isEmpty())
-        return Result<QString>::failure(QStringLiteral("config.token"),
-                                        QStringLiteral("give the join token with --token or --token-file, not both"));
+        return Result<QString>::failure(
+            QStringLiteral("config.token"),
+            QStringLiteral("give the join token with --token or --token-file, not both"));
     // A token file is read by the certificate manager when it needs a token: after the join it may
     // be gone, and a fixed or renewed token is picked up without a restart.
     return inline_;
@@ -36,7 +37,8 @@ Result<QString> readToken(const Config &c)
 
 bool EdgeHub::isValidNodeName(const QString &name)
 {
-    static const QRegularExpression re(QStringLiteral("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
+    static const QRegularExpression re(
+        QStringLiteral("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
     return !name.isEmpty() && name.size() <= 253 && re.match(name).hasMatch();
 }
 
@@ -49,8 +51,9 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     if (s.nodeId.isEmpty())
         return R::failure(QStringLiteral("config.node"), QStringLiteral("no node name: pass --node NAME"));
     if (!isValidNodeName(s.nodeId))
-        return R::failure(QStringLiteral("config.node"),
-                          QStringLiteral("bad node name '%1': lower-case letters, digits, '-' and '.' only").arg(s.nodeId));
+        return R::failure(
+            QStringLiteral("config.node"),
+            QStringLiteral("bad node name '%1': lower-case letters, digits, '-' and '.' only").arg(s.nodeId));
     s.hub = c.string(edgekey::Hub).trimmed();
     const QString project = c.string(edgekey::ProjectId);
     auto url = edgeLinkUrl(s.hub, project, s.nodeId);
@@ -93,7 +96,8 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     return s;
 }
 
-EdgeHub::EdgeHub(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings) {}
+EdgeHub::EdgeHub(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings)
+{}
 
 EdgeHub::~EdgeHub()
 {
@@ -130,7 +134,8 @@ Status EdgeHub::start()
     connect(m_link, &Link::connected, this, &EdgeHub::connected);
     connect(m_link, &Link::disconnected, this, &EdgeHub::disconnected);
     if (!m_host->add(m_link))
-        return Status::failure(QStringLiteral("edgehub.modules"), QStringLiteral("the websocket module is required"));
+        return Status::failure(QStringLiteral("edgehub.modules"),
+                               QStringLiteral("the websocket module is required"));
     m_meta = new MetaManager(m_db, m_settings.meta);
     if (Status s = m_meta->open(); !s)
         return s;
@@ -138,11 +143,13 @@ Status EdgeHub::start()
         m_meta = nullptr; // disabled: resources are not stored, the local API shows none
     m_host->startAll();
 
-    m_api = new LocalApi(m_meta, [this] { return status(); }, this);
+    m_api = new LocalApi(
+        m_meta, [this] { return status(); }, this);
     if (Status s = m_api->listen(quint16(m_settings.localApiPort)); !s)
         return s;
     connect(m_link, &Link::connected, m_api, [this] {
-        m_api->publish(QStringLiteral("connected"), {{QStringLiteral("hub"), m_settings.link.url.toString()}});
+        m_api->publish(QStringLiteral("connected"),
+                       {{QStringLiteral("hub"), m_settings.link.url.toString()}});
     });
     connect(m_link, &Link::disconnected, m_api, [this](const QString &reason) {
         m_api->publish(QStringLiteral("disconnected"), {{QStringLiteral("reason"), reason}});
@@ -212,8 +219,9 @@ QJsonObject EdgeHub::status() const
     o.insert(QStringLiteral("connected"), isConnected());
     o.insert(QStringLiteral("hub"), m_settings.link.url.toString());
     const bool hasCert = m_certs && m_certs->hasCertificate();
-    o.insert(QStringLiteral("certExpiry"),
-             hasCert ? QJsonValue(m_certs->expiry().toUTC().toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("certExpiry"), hasCert
+                                               ? QJsonValue(m_certs->expiry().toUTC().toString(Qt::ISODate))
+                                               : QJsonValue(QJsonValue::Null));
     o.insert(QStringLiteral("outboxDepth"), m_outbox ? m_outbox->depth() : 0);
     o.insert(QStringLiteral("lastDisconnectReason"), m_link ? m_link->lastDisconnectReason() : QString());
     o.insert(QStringLiteral("counters"), counters);

@@ -31,8 +31,8 @@ public:
     {
         QString dataDir;
         QString nodeId;
-        QString hub;            ///< as configured, for the status
-        QString token;          ///< read from hub/token or hub/token_file
+        QString hub;   ///< as configured, for the status
+        QString token; ///< read from hub/token or hub/token_file
         int outboxCapacity = 100000;
         int localApiPort = 10550;
         QString mqttServer;
@@ -77,8 +77,8 @@ private:
     std::unique_ptr<Outbox> m_outbox;
     MessageBus *m_bus = nullptr;
     ModuleHost *m_host = nullptr;
-    Link *m_link = nullptr;          // owned by m_host
-    MetaManager *m_meta = nullptr;   // owned by m_host
+    Link *m_link = nullptr;        // owned by m_host
+    MetaManager *m_meta = nullptr; // owned by m_host
     CertManager *m_certs = nullptr;
     LocalApi *m_api = nullptr;
     bool m_started = false;
