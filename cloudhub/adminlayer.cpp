@@ -2,6 +2,7 @@
 
 #include "cloudhub/adminapi.h"
 #include "cloudhub/adminserver.h"
+#include "cloudhub/deviceapi.h"
 #include "cloudhub/dispatcher.h"
 #include "cloudhub/eventlog.h"
 #include "cloudhub/eventstream.h"
@@ -33,6 +34,10 @@ Result<std::unique_ptr<AdminLayer>> AdminLayer::create(const Parts &parts, QObje
     layer->m_api = std::make_unique<AdminApi>(AdminApi::Parts{parts.server, parts.dispatcher, parts.registry,
                                                               parts.sessions, layer->m_upstream.get(),
                                                               layer->m_log.get()});
+    layer->m_devices = std::make_unique<DeviceApi>(parts.dispatcher, layer->m_stream.get());
+    if (Status s = layer->m_devices->open(parts.db); !s)
+        return Result<std::unique_ptr<AdminLayer>>::failure(s.error().code,
+                                                            QStringLiteral("device store: ") + s.errorMessage());
     layer->wire(parts);
     return layer;
 }
@@ -40,6 +45,9 @@ Result<std::unique_ptr<AdminLayer>> AdminLayer::create(const Parts &parts, QObje
 void AdminLayer::wire(const Parts &p)
 {
     m_api->addRoutes();
+    m_devices->addRoutes(p.server);
+    DeviceApi *devices = m_devices.get();
+    m_upstream->setInterceptor([devices](const QString &node, const Message &m) { return devices->handleUpstream(node, m); });
     p.server->setWebSocketRoute(QStringLiteral("/api/v1/events"), m_stream->server());
     const auto metrics = [this](const http::Request &) {
         return http::Response::bytes(200, "text/plain; version=0.0.4; charset=utf-8", m_metrics->render());

@@ -14,6 +14,7 @@ namespace qedge::cloud {
 
 class AdminApi;
 class AdminServer;
+class DeviceApi;
 class Dispatcher;
 class EdgeServer;
 class EventLog;
@@ -47,6 +48,7 @@ public:
     EventStream *stream() const { return m_stream.get(); }
     EventLog *log() const { return m_log.get(); }
     AdminApi *api() const { return m_api.get(); }
+    DeviceApi *devices() const { return m_devices.get(); }
 
 private:
     explicit AdminLayer(QObject *parent);
@@ -57,6 +59,7 @@ private:
     std::unique_ptr<UpstreamRouter> m_upstream;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<AdminApi> m_api;
+    std::unique_ptr<DeviceApi> m_devices;
 };
 
 } // namespace qedge::cloud

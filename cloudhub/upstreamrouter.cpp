@@ -48,6 +48,8 @@ void UpstreamRouter::route(const QString &node, const Message &m)
         answerQuery(node, m);
         return;
     }
+    if (m_interceptor && m_interceptor(node, m))
+        return;
     store(node, m);
 }
 

@@ -3,6 +3,8 @@
 #include "shared/message.h"
 
 #include <QHash>
+
+#include <functional>
 #include <QObject>
 
 namespace qedge::cloud {
@@ -23,6 +25,12 @@ public:
 
     /// One upstream message of node (resource in the edge's form, without node/<id>/).
     void route(const QString &node, const Message &m);
+    /// A handler that takes device twin reports and ServiceBus answers before they are stored as
+    /// events; it returns true for a message it took.
+    void setInterceptor(std::function<bool(const QString &node, const Message &m)> interceptor)
+    {
+        m_interceptor = std::move(interceptor);
+    }
     /// Counts a message the session handled itself (keepalive, response) as received.
     void countReceived(const QString &operation);
 
@@ -43,6 +51,7 @@ private:
     void store(const QString &node, const Message &m);
 
     Dispatcher *m_dispatcher;
+    std::function<bool(const QString &, const Message &)> m_interceptor;
     EventLog *m_log;
     EventStream *m_stream;
     QHash<QString, quint64> m_received;

@@ -33,6 +33,13 @@ inline const QString OutboxCapacity = QStringLiteral("outbox/capacity");
 inline const QString RemoteQueryTimeout = QStringLiteral("meta/remote_query_timeout");
 inline const QString LocalApiPort = QStringLiteral("local_api/port");
 inline const QString MqttServer = QStringLiteral("mqtt/server");
+inline const QString MqttUsername = QStringLiteral("mqtt/username");
+inline const QString MqttPassword = QStringLiteral("mqtt/password");
+inline const QString MqttCaFile = QStringLiteral("mqtt/ca_file");
+inline const QString MqttCertFile = QStringLiteral("mqtt/cert_file");
+inline const QString MqttKeyFile = QStringLiteral("mqtt/key_file");
+inline const QString TwinConfirmResend = QStringLiteral("twin/confirm_resend");
+inline const QString ServiceBusPorts = QStringLiteral("servicebus/allowed_ports");
 } // namespace edgekey
 
 /// The hub's WebSocket URL from "HOST[:PORT]" or "wss://HOST[:PORT]" (port 10000 by default):

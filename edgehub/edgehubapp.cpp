@@ -5,11 +5,15 @@
 #include "edgehub/localapi.h"
 #include "edgehub/nodekey.h"
 #include "edgehub/outbox.h"
+#include "edgehub/router.h"
+#include "shared/http/request.h"
+#include "shared/http/response.h"
 #include "shared/messagebus.h"
 #include "shared/modulehost.h"
 #include "shared/storage.h"
 
 #include <QDir>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
 
@@ -26,9 +30,8 @@ Result<QString> readToken(const Config &c)
     const QString inline_ = c.string(edgekey::Token).trimmed();
     const QString file = c.string(edgekey::TokenFile);
     if (!inline_.isEmpty() && !file.isEmpty())
-        return Result<QString>::failure(
-            QStringLiteral("config.token"),
-            QStringLiteral("give the join token with --token or --token-file, not both"));
+        return Result<QString>::failure(QStringLiteral("config.token"),
+                                        QStringLiteral("give the join token with --token or --token-file, not both"));
     // A token file is read by the certificate manager when it needs a token: after the join it may
     // be gone, and a fixed or renewed token is picked up without a restart.
     return inline_;
@@ -37,8 +40,7 @@ Result<QString> readToken(const Config &c)
 
 bool EdgeHub::isValidNodeName(const QString &name)
 {
-    static const QRegularExpression re(
-        QStringLiteral("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
+    static const QRegularExpression re(QStringLiteral("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"));
     return !name.isEmpty() && name.size() <= 253 && re.match(name).hasMatch();
 }
 
@@ -51,9 +53,8 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     if (s.nodeId.isEmpty())
         return R::failure(QStringLiteral("config.node"), QStringLiteral("no node name: pass --node NAME"));
     if (!isValidNodeName(s.nodeId))
-        return R::failure(
-            QStringLiteral("config.node"),
-            QStringLiteral("bad node name '%1': lower-case letters, digits, '-' and '.' only").arg(s.nodeId));
+        return R::failure(QStringLiteral("config.node"),
+                          QStringLiteral("bad node name '%1': lower-case letters, digits, '-' and '.' only").arg(s.nodeId));
     s.hub = c.string(edgekey::Hub).trimmed();
     const QString project = c.string(edgekey::ProjectId);
     auto url = edgeLinkUrl(s.hub, project, s.nodeId);
@@ -83,6 +84,25 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     s.link.burst = int(c.integer(edgekey::Burst));
     s.link.maxFrameBytes = c.integer(edgekey::MaxFrameBytes);
 
+    s.eventbus.server = s.mqttServer;
+    s.eventbus.nodeId = s.nodeId;
+    s.eventbus.username = c.string(edgekey::MqttUsername);
+    s.eventbus.password = c.string(edgekey::MqttPassword);
+    s.eventbus.caFile = c.string(edgekey::MqttCaFile);
+    s.eventbus.certFile = c.string(edgekey::MqttCertFile);
+    s.eventbus.keyFile = c.string(edgekey::MqttKeyFile);
+    {
+        MqttClient::Settings check;
+        if (Status st = MqttClient::parseServerUrl(s.mqttServer, check); !st)
+            return st.error();
+    }
+    s.twin.nodeId = s.nodeId;
+    s.twin.confirmResendMs = int(c.integer(edgekey::TwinConfirmResend)) * 1000;
+    if (!ServiceBus::parsePorts(c.string(edgekey::ServiceBusPorts), &s.servicebus.allowedPorts))
+        return R::failure(QStringLiteral("config.servicebus"),
+                          QStringLiteral("bad servicebus/allowed_ports '%1': expected ports like 8080,9000")
+                              .arg(c.string(edgekey::ServiceBusPorts)));
+
     s.meta.remoteQueryTimeoutMs = int(c.integer(edgekey::RemoteQueryTimeout)) * 1000;
 
     s.cert.certDir = QDir(s.dataDir).filePath(QStringLiteral("certs"));
@@ -96,8 +116,7 @@ Result<EdgeHub::Settings> EdgeHub::settingsFrom(const Config &c)
     return s;
 }
 
-EdgeHub::EdgeHub(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings)
-{}
+EdgeHub::EdgeHub(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings) {}
 
 EdgeHub::~EdgeHub()
 {
@@ -134,22 +153,28 @@ Status EdgeHub::start()
     connect(m_link, &Link::connected, this, &EdgeHub::connected);
     connect(m_link, &Link::disconnected, this, &EdgeHub::disconnected);
     if (!m_host->add(m_link))
-        return Status::failure(QStringLiteral("edgehub.modules"),
-                               QStringLiteral("the websocket module is required"));
+        return Status::failure(QStringLiteral("edgehub.modules"), QStringLiteral("the websocket module is required"));
     m_meta = new MetaManager(m_db, m_settings.meta);
     if (Status s = m_meta->open(); !s)
         return s;
     if (!m_host->add(m_meta))
         m_meta = nullptr; // disabled: resources are not stored, the local API shows none
+    if (Status s = addDeviceModules(); !s)
+        return s;
     m_host->startAll();
 
-    m_api = new LocalApi(
-        m_meta, [this] { return status(); }, this);
+    m_api = new LocalApi(m_meta, [this] { return status(); }, this);
     if (Status s = m_api->listen(quint16(m_settings.localApiPort)); !s)
         return s;
+    m_api->addGetRoute(QStringLiteral("/api/v1/devices"), [this](const http::Request &) {
+        QJsonArray devices;
+        if (m_twin)
+            for (const twin::Device &d : m_twin->devices())
+                devices.append(DeviceTwin::apiJson(d));
+        return http::Response::json(200, QJsonObject{{QStringLiteral("devices"), devices}});
+    });
     connect(m_link, &Link::connected, m_api, [this] {
-        m_api->publish(QStringLiteral("connected"),
-                       {{QStringLiteral("hub"), m_settings.link.url.toString()}});
+        m_api->publish(QStringLiteral("connected"), {{QStringLiteral("hub"), m_settings.link.url.toString()}});
     });
     connect(m_link, &Link::disconnected, m_api, [this](const QString &reason) {
         m_api->publish(QStringLiteral("disconnected"), {{QStringLiteral("reason"), reason}});
@@ -162,6 +187,30 @@ Status EdgeHub::start()
         m_link->reconnectNow(QStringLiteral("certificate rotated"));
     });
     m_certs->start();
+    return {};
+}
+
+Status EdgeHub::addDeviceModules()
+{
+    m_twin = new DeviceTwin(m_db, m_settings.twin);
+    if (Status s = m_twin->open(); !s)
+        return s;
+    if (!m_host->add(m_twin))
+        m_twin = nullptr;
+    if (m_twin && m_meta) {
+        // Device objects reach MetaManager in group resource; DeviceTwin reads their desired values.
+        connect(m_meta, &MetaManager::changed, m_twin, [this](const ResourceChange &change) {
+            if (auto m = DeviceTwin::fromMetaChange(change))
+                m_bus->send(edge::TwinModule, *m);
+        });
+    }
+    m_eventbus = new EventBus(m_db, m_settings.eventbus);
+    if (Status s = m_eventbus->open(); !s)
+        return s;
+    if (!m_host->add(m_eventbus))
+        m_eventbus = nullptr;
+    if (!m_settings.servicebus.allowedPorts.isEmpty())
+        m_host->add(new ServiceBus(m_settings.servicebus));
     return {};
 }
 
@@ -219,9 +268,8 @@ QJsonObject EdgeHub::status() const
     o.insert(QStringLiteral("connected"), isConnected());
     o.insert(QStringLiteral("hub"), m_settings.link.url.toString());
     const bool hasCert = m_certs && m_certs->hasCertificate();
-    o.insert(QStringLiteral("certExpiry"), hasCert
-                                               ? QJsonValue(m_certs->expiry().toUTC().toString(Qt::ISODate))
-                                               : QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("certExpiry"),
+             hasCert ? QJsonValue(m_certs->expiry().toUTC().toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null));
     o.insert(QStringLiteral("outboxDepth"), m_outbox ? m_outbox->depth() : 0);
     o.insert(QStringLiteral("lastDisconnectReason"), m_link ? m_link->lastDisconnectReason() : QString());
     o.insert(QStringLiteral("counters"), counters);

@@ -1,6 +1,9 @@
 #pragma once
 
 #include "edgehub/certmanager.h"
+#include "edgehub/devicetwin.h"
+#include "edgehub/eventbus.h"
+#include "edgehub/servicebus.h"
 #include "edgehub/link.h"
 #include "edgehub/metamanager.h"
 #include "shared/config.h"
@@ -31,8 +34,8 @@ public:
     {
         QString dataDir;
         QString nodeId;
-        QString hub;   ///< as configured, for the status
-        QString token; ///< read from hub/token or hub/token_file
+        QString hub;            ///< as configured, for the status
+        QString token;          ///< read from hub/token or hub/token_file
         int outboxCapacity = 100000;
         int localApiPort = 10550;
         QString mqttServer;
@@ -40,6 +43,9 @@ public:
         Link::Settings link;
         MetaManager::Settings meta;
         CertManager::Settings cert;
+        EventBus::Settings eventbus;
+        DeviceTwin::Settings twin;
+        ServiceBus::Settings servicebus; ///< on when it has allowed ports
     };
 
     /// Validates the configuration (node name, hub address, token source) into settings.
@@ -60,6 +66,7 @@ public:
     /// The body of GET /api/v1/status.
     QJsonObject status() const;
     MetaManager *metaManager() const { return m_meta; }
+    DeviceTwin *deviceTwin() const { return m_twin; }
 
     /// Node names as Kubernetes takes them (DNS subdomain: lower case, digits, '-', '.').
     static bool isValidNodeName(const QString &name);
@@ -70,6 +77,7 @@ signals:
 
 private:
     void onCertificateReady();
+    Status addDeviceModules();
 
     Settings m_settings;
     std::unique_ptr<Database> m_database;
@@ -77,8 +85,10 @@ private:
     std::unique_ptr<Outbox> m_outbox;
     MessageBus *m_bus = nullptr;
     ModuleHost *m_host = nullptr;
-    Link *m_link = nullptr;        // owned by m_host
-    MetaManager *m_meta = nullptr; // owned by m_host
+    Link *m_link = nullptr;          // owned by m_host
+    MetaManager *m_meta = nullptr;   // owned by m_host
+    DeviceTwin *m_twin = nullptr;    // owned by m_host
+    EventBus *m_eventbus = nullptr;  // owned by m_host
     CertManager *m_certs = nullptr;
     LocalApi *m_api = nullptr;
     bool m_started = false;

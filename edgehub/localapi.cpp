@@ -47,6 +47,11 @@ http::Response noMeta()
 }
 } // namespace
 
+void LocalApi::addGetRoute(const QString &pattern, std::function<http::Response(const http::Request &)> handler)
+{
+    m_server->routeSync("GET", pattern, localOnly(std::move(handler)));
+}
+
 LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
     : QObject(parent), m_meta(meta), m_status(std::move(status)), m_server(new http::Server(this)),
       m_ws(new QWebSocketServer(QStringLiteral("edgehub"), QWebSocketServer::NonSecureMode, this))

@@ -17,6 +17,8 @@ namespace qedge {
 
 namespace http {
 class Server;
+struct Request;
+struct Response;
 }
 
 /// The edge's local API on 127.0.0.1 (QEdge's own; the contract is docs/api.md): status, the
@@ -38,6 +40,8 @@ public:
     /// Sends {"type": type, ...fields} to every watcher (e.g. "connected", "disconnected").
     void publish(const QString &type, const QJsonObject &fields = {});
     int watcherCount() const { return int(m_watchers.size()); }
+    /// Adds a GET route served in this thread (modules the app wires, e.g. /api/v1/devices).
+    void addGetRoute(const QString &pattern, std::function<http::Response(const http::Request &)> handler);
 
     /// A stored value as JSON: the object (or array) the cloud sent, its text otherwise, null when empty.
     static QJsonValue objectOf(const StoredResource &r);

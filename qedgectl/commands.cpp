@@ -104,6 +104,10 @@ int Commands::run()
         return tokenCreate();
     if (cmd == QLatin1String("events"))
         return events();
+    if (cmd == QLatin1String("devices"))
+        return devices();
+    if (cmd == QLatin1String("twin"))
+        return twinSet();
     return usage(QStringLiteral("unknown command \"%1\"").arg(cmd));
 }
 

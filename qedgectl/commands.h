@@ -33,6 +33,8 @@ private:
     int queue();
     int tokenCreate();
     int events();
+    int devices(); // devicecommands.cpp
+    int twinSet();
 
     int fail(const Reply &r);
     int usage(const QString &message);

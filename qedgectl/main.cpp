@@ -27,7 +27,10 @@ int main(int argc, char **argv)
         "  queue NODE                             the node's delivery queue\n"
         "  token create [--ttl S] [--node N]      a join token (for one node with --node)\n"
         "  events --follow [--node N]             follow the hub's event stream\n"
-        "  events --node N                        events the node sent that the hub stored\n\n"
+        "  events --node N                        events the node sent that the hub stored\n"
+        "  devices list NODE                      the node's devices with desired and reported twins\n"
+        "  devices get NODE [NAMESPACE/]NAME      one device\n"
+        "  twin set NODE [NAMESPACE/]NAME K=V...  set desired twin values (namespace default)\n\n"
         "Hub URL and token: flags, else QEDGECTL_HUB / QEDGECTL_TOKEN / QEDGECTL_TOKEN_FILE / QEDGECTL_CACERT,\n"
         "else ~/.config/qedge/qedgectl.conf (or QEDGECTL_CONFIG) with keys hub, token, token_file, cacert.\n"
         "Exit codes: 0 ok, 1 the hub refused (4xx/5xx), 2 bad usage or input, 3 hub unreachable."));
