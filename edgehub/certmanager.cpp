@@ -17,19 +17,21 @@
 namespace qedge {
 
 namespace {
-constexpr qint64 MaxBody = 1024 * 1024; // reference §2.7: 1 MiB for certificate bodies
+constexpr qint64 MaxBody = 1024 * 1024;           // reference §2.7: 1 MiB for certificate bodies
 constexpr qint64 MaxTimerMs = 24LL * 3600 * 1000; // QTimer takes an int; re-arm daily
 
 Status writeFile(const QString &path, const QByteArray &data, bool secret)
 {
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
-        return Status::failure(QStringLiteral("cert.write"), QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
+        return Status::failure(QStringLiteral("cert.write"),
+                               QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
     if (secret)
         f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     f.write(data);
     if (!f.commit())
-        return Status::failure(QStringLiteral("cert.write"), QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
+        return Status::failure(QStringLiteral("cert.write"),
+                               QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
     return {};
 }
 
@@ -41,7 +43,8 @@ QString commonNameOf(const QSslCertificate &c)
 } // namespace
 
 CertManager::CertManager(const Settings &settings, CsrFactory factory, QObject *parent)
-    : QObject(parent), m_settings(settings), m_factory(std::move(factory)), m_nam(new QNetworkAccessManager(this))
+    : QObject(parent), m_settings(settings), m_factory(std::move(factory)),
+      m_nam(new QNetworkAccessManager(this))
 {
     m_retryTimer.setSingleShot(true);
     m_rotationTimer.setSingleShot(true);
@@ -70,16 +73,23 @@ Result<QString> CertManager::pinnedJwt(const QString &token, const QByteArray &c
 {
     const QString trimmed = token.trimmed();
     if (trimmed.isEmpty())
-        return Result<QString>::failure(QStringLiteral("cert.token"),
-            QStringLiteral("no join token: pass --token or --token-file (the hub writes it to DIR/join.token)"));
+        return Result<QString>::failure(
+            QStringLiteral("cert.token"),
+            QStringLiteral(
+                "no join token: pass --token or --token-file (the hub writes it to DIR/join.token)"));
     const QStringList parts = trimmed.split(u'.');
     if (parts.size() != 4)
-        return Result<QString>::failure(QStringLiteral("cert.token"),
+        return Result<QString>::failure(
+            QStringLiteral("cert.token"),
             QStringLiteral("the join token is malformed: expected <caHash>.<jwt>"));
-    const QString caHash = QString::fromLatin1(QCryptographicHash::hash(caDer, QCryptographicHash::Sha256).toHex());
+    const QString caHash =
+        QString::fromLatin1(QCryptographicHash::hash(caDer, QCryptographicHash::Sha256).toHex());
     if (parts.first().compare(caHash, Qt::CaseInsensitive) != 0)
-        return Result<QString>::failure(QStringLiteral("cert.pin"),
-            QStringLiteral("the hub's CA does not match the join token (CA hash %1); check --hub and the token").arg(caHash));
+        return Result<QString>::failure(
+            QStringLiteral("cert.pin"),
+            QStringLiteral(
+                "the hub's CA does not match the join token (CA hash %1); check --hub and the token")
+                .arg(caHash));
     return QStringList(parts.mid(1)).join(u'.');
 }
 
@@ -109,15 +119,18 @@ QSslConfiguration CertManager::clientSslConfiguration() const
 Status CertManager::loadExisting()
 {
     QFile caFile(path("ca.crt")), certFile(path("edge.crt")), keyFile(path("edge.key"));
-    if (!caFile.open(QIODevice::ReadOnly) || !certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+    if (!caFile.open(QIODevice::ReadOnly) || !certFile.open(QIODevice::ReadOnly) ||
+        !keyFile.open(QIODevice::ReadOnly))
         return Status::failure(QStringLiteral("cert.missing"), QStringLiteral("no certificate yet"));
     const auto ca = QSslCertificate::fromData(caFile.readAll(), QSsl::Pem);
     const auto cert = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
     const QSslKey key(keyFile.readAll(), QSsl::Ec, QSsl::Pem);
     if (ca.isEmpty() || cert.isEmpty() || key.isNull())
-        return Status::failure(QStringLiteral("cert.invalid"), QStringLiteral("certificate files unreadable"));
+        return Status::failure(QStringLiteral("cert.invalid"),
+                               QStringLiteral("certificate files unreadable"));
     if (commonNameOf(cert.first()) != commonNameFor(m_settings.nodeId))
-        return Status::failure(QStringLiteral("cert.node"),
+        return Status::failure(
+            QStringLiteral("cert.node"),
             QStringLiteral("certificate is for \"%1\", not this node").arg(commonNameOf(cert.first())));
     if (cert.first().expiryDate() <= QDateTime::currentDateTimeUtc())
         return Status::failure(QStringLiteral("cert.expired"), QStringLiteral("certificate expired"));
@@ -164,7 +177,9 @@ void CertManager::onCa(QNetworkReply *reply)
     reply->deleteLater();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (reply->error() != QNetworkReply::NoError || status != 200) {
-        fail(QStringLiteral("cannot get the CA from %1: %2").arg(reply->url().toString(), reply->errorString()), false);
+        fail(QStringLiteral("cannot get the CA from %1: %2")
+                 .arg(reply->url().toString(), reply->errorString()),
+             false);
         return;
     }
     const QByteArray der = reply->read(MaxBody);
@@ -172,7 +187,9 @@ void CertManager::onCa(QNetworkReply *reply)
     if (!m_settings.tokenFile.isEmpty()) {
         QFile f(m_settings.tokenFile);
         if (!f.open(QIODevice::ReadOnly)) {
-            fail(QStringLiteral("cannot read the token file %1: %2").arg(m_settings.tokenFile, f.errorString()), false);
+            fail(QStringLiteral("cannot read the token file %1: %2")
+                     .arg(m_settings.tokenFile, f.errorString()),
+                 false);
             return;
         }
         token = QString::fromUtf8(f.read(64 * 1024));
@@ -233,9 +250,8 @@ void CertManager::requestCertificate(bool rotation)
     req.setSslConfiguration(ssl);
     QNetworkReply *reply = m_nam->sendCustomRequest(req, "GET", kr.value().csrDer);
     const QByteArray keyPem = kr.value().keyPem;
-    connect(reply, &QNetworkReply::finished, this, [this, reply, keyPem, rotation] {
-        onCertificate(reply, keyPem, rotation);
-    });
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, keyPem, rotation] { onCertificate(reply, keyPem, rotation); });
 }
 
 void CertManager::onCertificate(QNetworkReply *reply, const QByteArray &keyPem, bool rotation)
@@ -244,14 +260,17 @@ void CertManager::onCertificate(QNetworkReply *reply, const QByteArray &keyPem, 
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QByteArray body = reply->read(MaxBody);
     if (reply->error() != QNetworkReply::NoError && status == 0) {
-        fail(QStringLiteral("cannot reach %1: %2").arg(reply->url().toString(), reply->errorString()), rotation);
+        fail(QStringLiteral("cannot reach %1: %2").arg(reply->url().toString(), reply->errorString()),
+             rotation);
         return;
     }
     if (status != 200) {
         QString detail = QString::fromUtf8(body.left(300)).trimmed();
         if (status == 401)
-            detail = QStringLiteral("the join token was refused (%1); get a fresh one from the hub").arg(detail);
-        fail(QStringLiteral("the hub refused the certificate request: HTTP %1: %2").arg(status).arg(detail), rotation);
+            detail =
+                QStringLiteral("the join token was refused (%1); get a fresh one from the hub").arg(detail);
+        fail(QStringLiteral("the hub refused the certificate request: HTTP %1: %2").arg(status).arg(detail),
+             rotation);
         return;
     }
     const auto cert = QSslCertificate::fromData(body, QSsl::Der);
@@ -288,10 +307,12 @@ void CertManager::onCertificate(QNetworkReply *reply, const QByteArray &keyPem, 
 void CertManager::fail(const QString &what, bool rotation)
 {
     const qint64 base = std::max(m_settings.retryBaseMs, 1);
-    const qint64 wait = std::min<qint64>(base << std::min(m_failures++, 20), std::max(m_settings.retryCapMs, m_settings.retryBaseMs));
+    const qint64 wait = std::min<qint64>(base << std::min(m_failures++, 20),
+                                         std::max(m_settings.retryCapMs, m_settings.retryBaseMs));
     const qint64 jittered = wait + QRandomGenerator::global()->bounded(wait / 10 + 1);
-    qCWarning(lcEdgeCert).noquote() << (rotation ? "certificate rotation failed:" : "certificate bootstrap failed:")
-                                    << what << QStringLiteral("- retrying in %1 s").arg(QString::number(double(jittered) / 1000.0, 'g', 3));
+    qCWarning(lcEdgeCert).noquote()
+        << (rotation ? "certificate rotation failed:" : "certificate bootstrap failed:") << what
+        << QStringLiteral("- retrying in %1 s").arg(QString::number(double(jittered) / 1000.0, 'g', 3));
     m_retryTimer.disconnect(this);
     connect(&m_retryTimer, &QTimer::timeout, this, [this, rotation] {
         if (rotation)

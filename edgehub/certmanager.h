@@ -32,15 +32,16 @@ public:
         QByteArray csrDer;
     };
     /// Makes a P-256 key and a CSR with subject CN `commonName`, O `organizations`.
-    using CsrFactory = std::function<Result<KeyRequest>(const QString &commonName, const QStringList &organizations)>;
+    using CsrFactory =
+        std::function<Result<KeyRequest>(const QString &commonName, const QStringList &organizations)>;
 
     struct Settings
     {
-        QString certDir;         ///< DIR/certs: ca.crt, edge.crt, edge.key
+        QString certDir; ///< DIR/certs: ca.crt, edge.crt, edge.key
         QString nodeId;
-        QUrl certServer;         ///< https://<hub host>:10002
-        QString token;           ///< "<caHash>.<jwt>", needed only to bootstrap
-        QString tokenFile;       ///< when set, read before every attempt (a fixed or renewed token is picked up)
+        QUrl certServer;   ///< https://<hub host>:10002
+        QString token;     ///< "<caHash>.<jwt>", needed only to bootstrap
+        QString tokenFile; ///< when set, read before every attempt (a fixed or renewed token is picked up)
         int retryBaseMs = 2000;
         int retryCapMs = 60000;
         int httpTimeoutMs = 30000;

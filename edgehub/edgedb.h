@@ -7,7 +7,8 @@
 
 namespace qedge {
 
-/// Runs `sql` (no result rows) on the edge database (a qedge::Database connection); the error names the statement.
+/// Runs `sql` (no result rows) on the edge database (a qedge::Database connection); the error names the
+/// statement.
 Status execSql(QSqlDatabase &db, const QString &sql);
 
 } // namespace qedge

@@ -62,7 +62,8 @@ void Link::setSslConfiguration(const QSslConfiguration &ssl)
     m_hasSsl = true;
 }
 
-void Link::start() {}
+void Link::start()
+{}
 
 void Link::open()
 {
@@ -98,13 +99,15 @@ void Link::dial()
         QString why = s->closeReason();
         if (why.isEmpty())
             why = s->errorString();
-        onGone(QStringLiteral("closed (code %1)%2").arg(int(s->closeCode()))
+        onGone(QStringLiteral("closed (code %1)%2")
+                   .arg(int(s->closeCode()))
                    .arg(why.isEmpty() ? QString() : QStringLiteral(": ") + why));
     });
-    connect(s, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this, s](QAbstractSocket::SocketError) {
-        if (s == m_socket)
-            onGone(s->errorString());
-    });
+    connect(s, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            [this, s](QAbstractSocket::SocketError) {
+                if (s == m_socket)
+                    onGone(s->errorString());
+            });
     connect(s, &QWebSocket::sslErrors, this, [](const QList<QSslError> &errors) {
         for (const QSslError &e : errors)
             qCWarning(lcEdgeLink).noquote() << "TLS:" << e.errorString();
@@ -190,8 +193,8 @@ void Link::onFrame(const QByteArray &frame)
 
 void Link::sendKeepalive()
 {
-    Message k = Message::create(edge::LinkModule, QStringLiteral("resource"), op::Keepalive,
-                                QStringLiteral("node"));
+    Message k =
+        Message::create(edge::LinkModule, QStringLiteral("resource"), op::Keepalive, QStringLiteral("node"));
     k.setContentString(QStringLiteral("ping"));
     write(k);
 }

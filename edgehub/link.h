@@ -29,12 +29,12 @@ class Link : public Module
 public:
     struct Settings
     {
-        QUrl url;                       ///< wss://<hub>/<projectID>/<node>/events
+        QUrl url; ///< wss://<hub>/<projectID>/<node>/events
         QString nodeId;
         QString projectId = QStringLiteral("e632aba927ea4ac2b575ec1603d56f10");
         int heartbeatMs = 15000;
-        int readDeadlineMs = 45000;     ///< no frame nor pong for this long: the hub is gone
-        int reconnectBaseMs = 30000;    ///< KubeEdge's wait after a broken link
+        int readDeadlineMs = 45000;  ///< no frame nor pong for this long: the hub is gone
+        int reconnectBaseMs = 30000; ///< KubeEdge's wait after a broken link
         int reconnectCapMs = 300000;
         int handshakeTimeoutMs = 30000;
         double qps = 30;

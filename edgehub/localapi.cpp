@@ -19,13 +19,15 @@ bool isLoopbackHost(const QString &hostAndPort)
 {
     const QUrl u(QStringLiteral("http://") + hostAndPort);
     const QString h = u.host();
-    return u.isValid() && (h == QLatin1String("127.0.0.1") || h == QLatin1String("localhost") || h == QLatin1String("::1"));
+    return u.isValid() &&
+           (h == QLatin1String("127.0.0.1") || h == QLatin1String("localhost") || h == QLatin1String("::1"));
 }
 
 http::Response notLocal()
 {
-    return http::Response::error(403, QStringLiteral("forbidden"),
-                                 QStringLiteral("the local API answers only requests for 127.0.0.1 or localhost from loopback pages"));
+    return http::Response::error(
+        403, QStringLiteral("forbidden"),
+        QStringLiteral("the local API answers only requests for 127.0.0.1 or localhost from loopback pages"));
 }
 
 /// Wraps a handler with the loopback Host/Origin check.
@@ -40,7 +42,8 @@ http::SyncHandler localOnly(http::SyncHandler handler)
 
 http::Response noMeta()
 {
-    return http::Response::error(503, QStringLiteral("unavailable"), QStringLiteral("the metamanager module is disabled"));
+    return http::Response::error(503, QStringLiteral("unavailable"),
+                                 QStringLiteral("the metamanager module is disabled"));
 }
 } // namespace
 
@@ -53,38 +56,41 @@ LocalApi::LocalApi(MetaManager *meta, StatusFunction status, QObject *parent)
     : QObject(parent), m_meta(meta), m_status(std::move(status)), m_server(new http::Server(this)),
       m_ws(new QWebSocketServer(QStringLiteral("edgehub"), QWebSocketServer::NonSecureMode, this))
 {
-    m_server->routeSync("GET", QStringLiteral("/api/v1/status"),
-                        localOnly([this](const http::Request &) { return http::Response::json(200, m_status()); }));
-    m_server->routeSync("GET", QStringLiteral("/api/v1/resources"), localOnly([this](const http::Request &req) {
-        if (!m_meta)
-            return noMeta();
-        auto rows = m_meta->list(req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded));
-        if (!rows)
-            return http::Response::error(500, QStringLiteral("internal"), rows.errorMessage());
-        QJsonArray items;
-        for (const StoredResource &r : rows.value())
-            items.append(objectOf(r));
-        return http::Response::json(200, QJsonObject{{QStringLiteral("resources"), items}});
-    }));
-    m_server->routeSync("GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"), localOnly([this](const http::Request &req) {
-        if (!m_meta)
-            return noMeta();
-        const QString key = QStringList{req.pathParams.value(QStringLiteral("namespace")).toString(),
-                                        req.pathParams.value(QStringLiteral("type")).toString(),
-                                        req.pathParams.value(QStringLiteral("name")).toString()}
-                                .join(u'/');
-        auto row = m_meta->get(key);
-        if (!row)
-            return http::Response::error(500, QStringLiteral("internal"), row.errorMessage());
-        if (!row.value())
-            return http::Response::error(404, QStringLiteral("not_found"), QStringLiteral("no resource %1").arg(key));
-        return http::Response::json(200, objectOf(*row.value()));
-    }));
-    m_server->setWebSocketRoute(QStringLiteral("/api/v1/watch"), m_ws,
-                                [this](const http::Request &req) {
-                                    return m_watchers.size() < MaxWatchers
-                                        && isLocalRequest(req.header("host"), req.header("origin"));
-                                });
+    m_server->routeSync("GET", QStringLiteral("/api/v1/status"), localOnly([this](const http::Request &) {
+                            return http::Response::json(200, m_status());
+                        }));
+    m_server->routeSync(
+        "GET", QStringLiteral("/api/v1/resources"), localOnly([this](const http::Request &req) {
+            if (!m_meta)
+                return noMeta();
+            auto rows = m_meta->list(req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded));
+            if (!rows)
+                return http::Response::error(500, QStringLiteral("internal"), rows.errorMessage());
+            QJsonArray items;
+            for (const StoredResource &r : rows.value())
+                items.append(objectOf(r));
+            return http::Response::json(200, QJsonObject{{QStringLiteral("resources"), items}});
+        }));
+    m_server->routeSync(
+        "GET", QStringLiteral("/api/v1/resources/{namespace}/{type}/{name}"),
+        localOnly([this](const http::Request &req) {
+            if (!m_meta)
+                return noMeta();
+            const QString key = QStringList{req.pathParams.value(QStringLiteral("namespace")).toString(),
+                                            req.pathParams.value(QStringLiteral("type")).toString(),
+                                            req.pathParams.value(QStringLiteral("name")).toString()}
+                                    .join(u'/');
+            auto row = m_meta->get(key);
+            if (!row)
+                return http::Response::error(500, QStringLiteral("internal"), row.errorMessage());
+            if (!row.value())
+                return http::Response::error(404, QStringLiteral("not_found"),
+                                             QStringLiteral("no resource %1").arg(key));
+            return http::Response::json(200, objectOf(*row.value()));
+        }));
+    m_server->setWebSocketRoute(QStringLiteral("/api/v1/watch"), m_ws, [this](const http::Request &req) {
+        return m_watchers.size() < MaxWatchers && isLocalRequest(req.header("host"), req.header("origin"));
+    });
     connect(m_ws, &QWebSocketServer::newConnection, this, [this] {
         while (QWebSocket *s = m_ws->nextPendingConnection()) {
             m_watchers.append(s);
@@ -111,7 +117,9 @@ Status LocalApi::listen(quint16 port)
 {
     if (!m_server->listen(QHostAddress::LocalHost, port))
         return Status::failure(QStringLiteral("api.listen"),
-                               QStringLiteral("cannot listen on 127.0.0.1:%1 for the local API: %2").arg(port).arg(m_server->errorString()));
+                               QStringLiteral("cannot listen on 127.0.0.1:%1 for the local API: %2")
+                                   .arg(port)
+                                   .arg(m_server->errorString()));
     return {};
 }
 
@@ -127,8 +135,8 @@ bool LocalApi::isLocalRequest(const QByteArray &host, const QByteArray &origin)
     if (origin.isEmpty())
         return true; // not a browser: curl, QWebSocket, local services
     const QUrl o(QString::fromLatin1(origin));
-    return (o.scheme() == QLatin1String("http") || o.scheme() == QLatin1String("https"))
-        && isLoopbackHost(o.authority());
+    return (o.scheme() == QLatin1String("http") || o.scheme() == QLatin1String("https")) &&
+           isLoopbackHost(o.authority());
 }
 
 QJsonValue LocalApi::objectOf(const StoredResource &r)
@@ -148,7 +156,9 @@ QJsonValue LocalApi::objectOf(const StoredResource &r)
 QJsonObject LocalApi::changeEvent(const ResourceChange &change)
 {
     const bool removed = change.operation == QLatin1String("delete");
-    const QString type = removed ? QStringLiteral("deleted") : change.existed ? QStringLiteral("modified") : QStringLiteral("added");
+    const QString type = removed          ? QStringLiteral("deleted")
+                         : change.existed ? QStringLiteral("modified")
+                                          : QStringLiteral("added");
     return QJsonObject{{QStringLiteral("type"), type},
                        {QStringLiteral("key"), change.resource.key},
                        {QStringLiteral("resourceVersion"), change.resource.resourceVersion},

@@ -16,9 +16,9 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("edgehub"));
     QCoreApplication::setApplicationVersion(QStringLiteral(QEDGE_VERSION));
 
-    const qedge::ServiceOptions options{QStringLiteral("edgehub"),
-                                        QStringLiteral("QEdge edgehub: the edge side of the cloud-edge link."),
-                                        qedge::edgeConfigSchema(), QString()};
+    const qedge::ServiceOptions options{
+        QStringLiteral("edgehub"), QStringLiteral("QEdge edgehub: the edge side of the cloud-edge link."),
+        qedge::edgeConfigSchema(), QString()};
     qedge::ServiceStart start = qedge::parseServiceCommandLine(options, QCoreApplication::arguments());
     if (start.done)
         return start.exitCode;
@@ -45,6 +45,7 @@ int main(int argc, char *argv[])
         edge.stop();
         QCoreApplication::quit();
     });
-    qCInfo(lcEdge).noquote() << QStringLiteral("edgehub ready: local API http://127.0.0.1:%1").arg(edge.localApiPort());
+    qCInfo(lcEdge).noquote()
+        << QStringLiteral("edgehub ready: local API http://127.0.0.1:%1").arg(edge.localApiPort());
     return app.exec();
 }

@@ -52,12 +52,11 @@ Status MetaManager::open()
 {
     // `meta` is edgecore's table (reference §8.1); `meta_sync` is ours: what was applied per key,
     // so a resent msg_id or an older resourceVersion never takes a row backwards.
-    for (const char *sql : {
-             "CREATE TABLE IF NOT EXISTS meta (key VARCHAR(256) NOT NULL PRIMARY KEY, "
-             "type VARCHAR(32) NOT NULL DEFAULT '', value TEXT)",
-             "CREATE TABLE IF NOT EXISTS meta_sync (key VARCHAR(256) NOT NULL PRIMARY KEY, "
-             "resource_version TEXT NOT NULL DEFAULT '', msg_id TEXT NOT NULL DEFAULT '', "
-             "deleted INTEGER NOT NULL DEFAULT 0)"}) {
+    for (const char *sql : {"CREATE TABLE IF NOT EXISTS meta (key VARCHAR(256) NOT NULL PRIMARY KEY, "
+                            "type VARCHAR(32) NOT NULL DEFAULT '', value TEXT)",
+                            "CREATE TABLE IF NOT EXISTS meta_sync (key VARCHAR(256) NOT NULL PRIMARY KEY, "
+                            "resource_version TEXT NOT NULL DEFAULT '', msg_id TEXT NOT NULL DEFAULT '', "
+                            "deleted INTEGER NOT NULL DEFAULT 0)"}) {
         if (Status s = execSql(m_db, QString::fromLatin1(sql)); !s)
             return s;
     }
@@ -66,20 +65,24 @@ Status MetaManager::open()
 
 bool MetaManager::isRemoteQueryType(const QString &type)
 {
-    static const QStringList types = {
-        QStringLiteral("configmap"), QStringLiteral("secret"), QStringLiteral("persistentvolume"),
-        QStringLiteral("persistentvolumeclaim"), QStringLiteral("volumeattachment"),
-        QStringLiteral("serviceaccounttoken"), QStringLiteral("lease"),
-        QStringLiteral("certificatesigningrequest"), QStringLiteral("k8s/ca.crt")};
+    static const QStringList types = {QStringLiteral("configmap"),
+                                      QStringLiteral("secret"),
+                                      QStringLiteral("persistentvolume"),
+                                      QStringLiteral("persistentvolumeclaim"),
+                                      QStringLiteral("volumeattachment"),
+                                      QStringLiteral("serviceaccounttoken"),
+                                      QStringLiteral("lease"),
+                                      QStringLiteral("certificatesigningrequest"),
+                                      QStringLiteral("k8s/ca.crt")};
     return types.contains(type);
 }
 
 bool MetaManager::fromCloud(const Message &m) const
 {
-    static const QStringList local = {
-        QStringLiteral("edged"), QStringLiteral("twin"), QStringLiteral("eventbus"),
-        QStringLiteral("servicebus"), QStringLiteral("metaserver"), QStringLiteral("localapi"),
-        QStringLiteral("edgehub"), edge::MetaModule};
+    static const QStringList local = {QStringLiteral("edged"),      QStringLiteral("twin"),
+                                      QStringLiteral("eventbus"),   QStringLiteral("servicebus"),
+                                      QStringLiteral("metaserver"), QStringLiteral("localapi"),
+                                      QStringLiteral("edgehub"),    edge::MetaModule};
     return !local.contains(m.source());
 }
 
@@ -94,8 +97,8 @@ void MetaManager::handleMessage(const Message &m)
         handleQuery(m);
         return;
     }
-    if (op == op::Insert || op == op::Update || op == QLatin1String("patch") || op == op::Response
-        || op == op::Delete) {
+    if (op == op::Insert || op == op::Update || op == QLatin1String("patch") || op == op::Response ||
+        op == op::Delete) {
         m_pending.push_back(m);
         if (int(m_pending.size()) >= m_settings.maxBatch)
             flush();
@@ -131,8 +134,8 @@ MetaManager::Outcome MetaManager::applyOne(const Message &m, ResourceChange *cha
         const QString storedRv = q.value(0).toString();
         if (q.value(1).toString() == m.id())
             return Outcome::Duplicate;
-        if (!m.resourceVersion().isEmpty() && !storedRv.isEmpty()
-            && resource::compareVersions(m.resourceVersion(), storedRv) <= 0)
+        if (!m.resourceVersion().isEmpty() && !storedRv.isEmpty() &&
+            resource::compareVersions(m.resourceVersion(), storedRv) <= 0)
             return Outcome::Stale;
     }
     q.finish();
@@ -145,8 +148,9 @@ MetaManager::Outcome MetaManager::applyOne(const Message &m, ResourceChange *cha
         w.bindValue(QStringLiteral(":k"), key);
     } else {
         row.value = m.operation() == op::Response ? unwrapObject(m) : m.contentData();
-        w.prepare(QStringLiteral("INSERT INTO meta (key, type, value) VALUES (:k, :t, :v) "
-                                 "ON CONFLICT(key) DO UPDATE SET type = excluded.type, value = excluded.value"));
+        w.prepare(
+            QStringLiteral("INSERT INTO meta (key, type, value) VALUES (:k, :t, :v) "
+                           "ON CONFLICT(key) DO UPDATE SET type = excluded.type, value = excluded.value"));
         w.bindValue(QStringLiteral(":k"), key);
         w.bindValue(QStringLiteral(":t"), row.type);
         w.bindValue(QStringLiteral(":v"), QString::fromUtf8(row.value));
@@ -154,9 +158,10 @@ MetaManager::Outcome MetaManager::applyOne(const Message &m, ResourceChange *cha
     if (!w.exec())
         return Outcome::Failed;
     QSqlQuery s(m_db);
-    s.prepare(QStringLiteral("INSERT INTO meta_sync (key, resource_version, msg_id, deleted) VALUES (:k, :r, :m, :d) "
-                             "ON CONFLICT(key) DO UPDATE SET resource_version = excluded.resource_version, "
-                             "msg_id = excluded.msg_id, deleted = excluded.deleted"));
+    s.prepare(QStringLiteral(
+        "INSERT INTO meta_sync (key, resource_version, msg_id, deleted) VALUES (:k, :r, :m, :d) "
+        "ON CONFLICT(key) DO UPDATE SET resource_version = excluded.resource_version, "
+        "msg_id = excluded.msg_id, deleted = excluded.deleted"));
     s.bindValue(QStringLiteral(":k"), key);
     s.bindValue(QStringLiteral(":r"), m.resourceVersion());
     s.bindValue(QStringLiteral(":m"), m.id());
@@ -206,7 +211,8 @@ void MetaManager::flush()
         ok = m_db.commit();
     if (!ok) {
         // No ack: the cloud writes the same msg_id again later and we try again.
-        qCWarning(lcEdgeMeta).noquote() << "commit of" << batch.size() << "changes failed:" << m_db.lastError().text();
+        qCWarning(lcEdgeMeta).noquote()
+            << "commit of" << batch.size() << "changes failed:" << m_db.lastError().text();
         m_db.rollback();
         ++m_counters.commitFailures;
         return;
@@ -237,23 +243,25 @@ void MetaManager::handleQuery(const Message &m)
     const bool single = !parts->name.isEmpty();
     bus()->request(edge::LinkModule, up, m_settings.remoteQueryTimeoutMs, this,
                    [this, m, key, single](Result<Message> r) {
-        if (!r) {
-            reply(m, Message::errorFor(m, QStringLiteral("remote query failed: %1").arg(r.errorMessage())));
-            return;
-        }
-        const Message &answer = r.value();
-        if (answer.operation() == op::Error) {
-            reply(m, Message::errorFor(m, answer.contentText()));
-            return;
-        }
-        if (single) {
-            if (Status s = storeRemoteAnswer(answer, key); !s)
-                qCWarning(lcEdgeMeta).noquote() << "storing the answer for" << key << "failed:" << s.errorMessage();
-        }
-        if (bus()->send(edge::LinkModule, Message::responseTo(answer, QStringLiteral("OK"))))
-            ++m_counters.acked;
-        reply(m, Message::responseTo(m, answer.content()));
-    });
+                       if (!r) {
+                           reply(m, Message::errorFor(
+                                        m, QStringLiteral("remote query failed: %1").arg(r.errorMessage())));
+                           return;
+                       }
+                       const Message &answer = r.value();
+                       if (answer.operation() == op::Error) {
+                           reply(m, Message::errorFor(m, answer.contentText()));
+                           return;
+                       }
+                       if (single) {
+                           if (Status s = storeRemoteAnswer(answer, key); !s)
+                               qCWarning(lcEdgeMeta).noquote()
+                                   << "storing the answer for" << key << "failed:" << s.errorMessage();
+                       }
+                       if (bus()->send(edge::LinkModule, Message::responseTo(answer, QStringLiteral("OK"))))
+                           ++m_counters.acked;
+                       reply(m, Message::responseTo(m, answer.content()));
+                   });
 }
 
 Status MetaManager::storeRemoteAnswer(const Message &answer, const QString &key)
@@ -287,7 +295,8 @@ void MetaManager::answerLocally(const Message &m)
         q.bindValue(QStringLiteral(":k"), m.resource());
     } else if (parts) {
         // "<namespace>/<type>": every object of that type in that namespace.
-        q.prepare(QStringLiteral("SELECT value FROM meta WHERE type = :t AND substr(key, 1, :n) = :p ORDER BY key"));
+        q.prepare(QStringLiteral(
+            "SELECT value FROM meta WHERE type = :t AND substr(key, 1, :n) = :p ORDER BY key"));
         const QString prefix = parts->namespaceName + u'/' + parts->type + u'/';
         q.bindValue(QStringLiteral(":t"), parts->type);
         q.bindValue(QStringLiteral(":n"), int(prefix.size()));
@@ -348,11 +357,12 @@ Result<std::optional<StoredResource>> MetaManager::get(const QString &key) const
         "LEFT JOIN meta_sync ON meta_sync.key = meta.key WHERE meta.key = :k"));
     q.bindValue(QStringLiteral(":k"), key);
     if (!q.exec())
-        return Result<std::optional<StoredResource>>::failure(QStringLiteral("meta.sql"), q.lastError().text());
+        return Result<std::optional<StoredResource>>::failure(QStringLiteral("meta.sql"),
+                                                              q.lastError().text());
     if (!q.next())
         return std::optional<StoredResource>();
-    return std::optional<StoredResource>(StoredResource{q.value(0).toString(), q.value(1).toString(),
-                                                        q.value(2).toString().toUtf8(), q.value(3).toString()});
+    return std::optional<StoredResource>(StoredResource{
+        q.value(0).toString(), q.value(1).toString(), q.value(2).toString().toUtf8(), q.value(3).toString()});
 }
 
 } // namespace qedge

@@ -16,7 +16,7 @@ namespace qedge {
 /// One row of the `meta` table as the local API shows it.
 struct StoredResource
 {
-    QString key;             ///< edge resource string "<namespace>/<type>/<name>"
+    QString key; ///< edge resource string "<namespace>/<type>/<name>"
     QString type;
     QByteArray value;        ///< JSON text as the cloud sent it
     QString resourceVersion; ///< last applied, "" when unknown
@@ -40,7 +40,7 @@ public:
     struct Settings
     {
         int remoteQueryTimeoutMs = 60000;
-        int batchWindowMs = 2;  ///< how long writes are collected for one transaction
+        int batchWindowMs = 2; ///< how long writes are collected for one transaction
         int maxBatch = 512;
     };
     struct Counters

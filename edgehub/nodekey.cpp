@@ -5,7 +5,8 @@
 
 namespace qedge {
 
-Result<CertManager::KeyRequest> makeNodeKeyRequest(const QString &commonName, const QStringList &organizations)
+Result<CertManager::KeyRequest> makeNodeKeyRequest(const QString &commonName,
+                                                   const QStringList &organizations)
 {
     using R = Result<CertManager::KeyRequest>;
     auto key = crypto::PrivateKey::generateP256();

@@ -18,7 +18,8 @@ Status sqlError(const QSqlQuery &q, const char *what)
 }
 } // namespace
 
-Outbox::Outbox(QSqlDatabase db, int capacity) : m_db(std::move(db)), m_capacity(std::max(capacity, 1)) {}
+Outbox::Outbox(QSqlDatabase db, int capacity) : m_db(std::move(db)), m_capacity(std::max(capacity, 1))
+{}
 
 bool Outbox::isDroppable(const Message &m)
 {
@@ -28,9 +29,10 @@ bool Outbox::isDroppable(const Message &m)
 
 Status Outbox::open()
 {
-    if (Status s = execSql(m_db, QStringLiteral(
-            "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-            "droppable INTEGER NOT NULL, frame BLOB NOT NULL)")); !s)
+    if (Status s = execSql(
+            m_db, QStringLiteral("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                                 "droppable INTEGER NOT NULL, frame BLOB NOT NULL)"));
+        !s)
         return s;
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox")) || !q.next())

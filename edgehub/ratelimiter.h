@@ -4,7 +4,8 @@
 
 namespace qedge {
 
-/// Token bucket (client-go flowcontrol.NewTokenBucketRateLimiter): `qps` tokens a second, at most `burst` saved.
+/// Token bucket (client-go flowcontrol.NewTokenBucketRateLimiter): `qps` tokens a second, at most `burst`
+/// saved.
 class RateLimiter
 {
 public:

@@ -24,7 +24,8 @@ EdgeRoute routeFromCloud(const Message &m)
             return {EdgeRoute::Module, edge::EventBusModule, {}, {}};
         if (m.source() == QLatin1String("router_servicebus"))
             return {EdgeRoute::Module, edge::ServiceBusModule, {}, {}};
-        return {EdgeRoute::Drop, {}, {}, QStringLiteral("group user from unknown source \"%1\"").arg(m.source())};
+        return {
+            EdgeRoute::Drop, {}, {}, QStringLiteral("group user from unknown source \"%1\"").arg(m.source())};
     }
     if (group == QLatin1String("taskmanager"))
         return {EdgeRoute::Module, QStringLiteral("taskmanager"), {}, {}};

@@ -48,7 +48,10 @@ QString stats(QList<double> v, const char *unit)
     if (v.isEmpty())
         return QStringLiteral("n/a");
     return QStringLiteral("min %1 %4, median %2 %4, max %3 %4")
-        .arg(v.first(), 0, 'f', 1).arg(v.at(v.size() / 2), 0, 'f', 1).arg(v.last(), 0, 'f', 1).arg(QLatin1String(unit));
+        .arg(v.first(), 0, 'f', 1)
+        .arg(v.at(v.size() / 2), 0, 'f', 1)
+        .arg(v.last(), 0, 'f', 1)
+        .arg(QLatin1String(unit));
 }
 
 /// Counts MetaManager's acks, standing where the link is.
@@ -84,7 +87,8 @@ int benchProcess(int runs, int idleSeconds)
             test::EdgeProcess edge(node, data);
             QElapsedTimer t;
             t.start();
-            if (!edge.start(test::EdgeProcess::joinArgs(hub)) || !edge.waitForOutput(QStringLiteral("connected to wss://"), 10000)) {
+            if (!edge.start(test::EdgeProcess::joinArgs(hub)) ||
+                !edge.waitForOutput(QStringLiteral("connected to wss://"), 10000)) {
                 std::fprintf(stderr, "edgehub did not connect:\n%s\n", qPrintable(edge.output()));
                 return 1;
             }
@@ -96,8 +100,10 @@ int benchProcess(int runs, int idleSeconds)
             edge.stop();
         }
     }
-    std::printf("edgehub start to connected, first start (bootstrap): %s (%d runs)\n", qPrintable(stats(firstMs, "ms")), runs);
-    std::printf("edgehub start to connected, restart (certificate reused): %s\n", qPrintable(stats(restartMs, "ms")));
+    std::printf("edgehub start to connected, first start (bootstrap): %s (%d runs)\n",
+                qPrintable(stats(firstMs, "ms")), runs);
+    std::printf("edgehub start to connected, restart (certificate reused): %s\n",
+                qPrintable(stats(restartMs, "ms")));
     std::printf("edgehub idle RSS after %d s connected: %s\n", idleSeconds, qPrintable(stats(rss, "MiB")));
     hub.stop();
     return 0;
@@ -128,10 +134,12 @@ int benchMeta(int objects)
         Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"), op::Insert,
                                     QStringLiteral("default/configmap/cm-%1").arg(i));
         m.setResourceVersion(QString::number(i + 1));
-        m.setContent(QJsonObject{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                                 {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), QStringLiteral("cm-%1").arg(i)},
-                                                                          {QStringLiteral("resourceVersion"), QString::number(i + 1)}}},
-                                 {QStringLiteral("data"), QJsonObject{{QStringLiteral("k"), QString::fromLatin1(padding)}}}});
+        m.setContent(QJsonObject{
+            {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
+            {QStringLiteral("metadata"),
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("cm-%1").arg(i)},
+                         {QStringLiteral("resourceVersion"), QString::number(i + 1)}}},
+            {QStringLiteral("data"), QJsonObject{{QStringLiteral("k"), QString::fromLatin1(padding)}}}});
         messages.append(m);
     }
     QElapsedTimer t;
@@ -148,7 +156,8 @@ int benchMeta(int objects)
         }
     }
     const double secs = double(t.nsecsElapsed()) / 1e9;
-    std::printf("MetaManager apply-and-ack (commit before ack, ~1 KiB objects, SQLite WAL): %d objects in %.2f s = %.0f objects/s\n",
+    std::printf("MetaManager apply-and-ack (commit before ack, ~1 KiB objects, SQLite WAL): %d objects in "
+                "%.2f s = %.0f objects/s\n",
                 objects, secs, objects / secs);
     host.stopAll();
     return 0;
@@ -161,9 +170,12 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.addHelpOption();
-    const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("edgehub starts to time"), QStringLiteral("n"), QStringLiteral("5"));
-    const QCommandLineOption objects(QStringLiteral("objects"), QStringLiteral("objects for MetaManager"), QStringLiteral("n"), QStringLiteral("20000"));
-    const QCommandLineOption idle(QStringLiteral("idle-seconds"), QStringLiteral("idle time before RSS"), QStringLiteral("s"), QStringLiteral("3"));
+    const QCommandLineOption runs(QStringLiteral("runs"), QStringLiteral("edgehub starts to time"),
+                                  QStringLiteral("n"), QStringLiteral("5"));
+    const QCommandLineOption objects(QStringLiteral("objects"), QStringLiteral("objects for MetaManager"),
+                                     QStringLiteral("n"), QStringLiteral("20000"));
+    const QCommandLineOption idle(QStringLiteral("idle-seconds"), QStringLiteral("idle time before RSS"),
+                                  QStringLiteral("s"), QStringLiteral("3"));
     p.addOptions({runs, objects, idle});
     p.process(app);
     if (int rc = benchProcess(p.value(runs).toInt(), p.value(idle).toInt()))

@@ -44,17 +44,18 @@ EdgeProcess::~EdgeProcess()
 
 QStringList EdgeProcess::joinArgs(HubProcess &hub)
 {
-    return {QStringLiteral("--hub"), QStringLiteral("127.0.0.1:%1").arg(hub.webSocketPort()),
+    return {QStringLiteral("--hub"),         QStringLiteral("127.0.0.1:%1").arg(hub.webSocketPort()),
             QStringLiteral("--cert-server"), hub.bootstrapUrl().toString(),
-            QStringLiteral("--token"), hub.joinToken()};
+            QStringLiteral("--token"),       hub.joinToken()};
 }
 
 bool EdgeProcess::start(const QStringList &args, int timeoutMs)
 {
-    QStringList all = {QStringLiteral("--data-dir"), m_dataDir, QStringLiteral("--node"), m_node,
+    QStringList all = {QStringLiteral("--data-dir"),       m_dataDir,
+                       QStringLiteral("--node"),           m_node,
                        QStringLiteral("--local-api-port"), QStringLiteral("0"),
                        QStringLiteral("--reconnect-wait"), QStringLiteral("0.2"),
-                       QStringLiteral("--reconnect-cap"), QStringLiteral("1"),
+                       QStringLiteral("--reconnect-cap"),  QStringLiteral("1"),
                        QStringLiteral("--cert-retry-cap"), QStringLiteral("1")};
     all += args;
     const qsizetype from = output().size();
@@ -62,7 +63,8 @@ bool EdgeProcess::start(const QStringList &args, int timeoutMs)
     m_process.start(binaryPath(QStringLiteral("edgehub")), all);
     if (!m_process.waitForStarted(timeoutMs))
         return false;
-    static const QRegularExpression ready(QStringLiteral("edgehub ready: local API http://127\\.0\\.0\\.1:(\\d+)"));
+    static const QRegularExpression ready(
+        QStringLiteral("edgehub ready: local API http://127\\.0\\.0\\.1:(\\d+)"));
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         const QRegularExpressionMatch m = ready.match(output(), from);
@@ -110,7 +112,8 @@ EdgeProcess::Reply EdgeProcess::get(const QString &path, int timeoutMs)
     QNetworkReply *r = nam.get(req);
     if (!QTest::qWaitFor([r] { return r->isFinished(); }, timeoutMs + 1000))
         return {};
-    Reply out{r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), QJsonDocument::fromJson(r->readAll()).object()};
+    Reply out{r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+              QJsonDocument::fromJson(r->readAll()).object()};
     delete r;
     return out;
 }

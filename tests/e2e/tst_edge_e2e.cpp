@@ -42,9 +42,11 @@ void TestEdgeE2e::bootstrapAndConnect()
     QVERIFY2(hub.start(), qPrintable(hub.output()));
     EdgeProcess edge(QStringLiteral("edge-a"));
     QVERIFY2(edge.start(EdgeProcess::joinArgs(hub)), qPrintable(edge.output()));
-    QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://127.0.0.1:%1/e632aba927ea4ac2b575ec1603d56f10/edge-a/events")
-                                    .arg(hub.webSocketPort())),
-             qPrintable(edge.output()));
+    QVERIFY2(
+        edge.waitForOutput(
+            QStringLiteral("connected to wss://127.0.0.1:%1/e632aba927ea4ac2b575ec1603d56f10/edge-a/events")
+                .arg(hub.webSocketPort())),
+        qPrintable(edge.output()));
     QVERIFY(edge.waitForConnected(true));
     QVERIFY(hub.waitForOutput(QStringLiteral("node edge-a connected")));
 
@@ -52,17 +54,21 @@ void TestEdgeE2e::bootstrapAndConnect()
     QCOMPARE(status.status, 200);
     QCOMPARE(status.body.value(QLatin1String("node")).toString(), QStringLiteral("edge-a"));
     QVERIFY(status.body.value(QLatin1String("hub")).toString().startsWith(QLatin1String("wss://127.0.0.1:")));
-    const QDateTime expiry = QDateTime::fromString(status.body.value(QLatin1String("certExpiry")).toString(), Qt::ISODate);
+    const QDateTime expiry =
+        QDateTime::fromString(status.body.value(QLatin1String("certExpiry")).toString(), Qt::ISODate);
     QVERIFY(expiry > QDateTime::currentDateTimeUtc().addDays(300)); // the hub's default: a year
     QCOMPARE(status.body.value(QLatin1String("outboxDepth")).toInt(), 0);
-    QCOMPARE(status.body.value(QLatin1String("counters")).toObject().value(QLatin1String("connects")).toInt(), 1);
+    QCOMPARE(status.body.value(QLatin1String("counters")).toObject().value(QLatin1String("connects")).toInt(),
+             1);
 
     // The KubeEdge file layout, the key private to the service's user.
     const QString certs = edge.dataDir() + QStringLiteral("/certs/");
     const auto cert = QSslCertificate::fromData(readFile(certs + QStringLiteral("edge.crt")));
     QCOMPARE(cert.size(), 1);
-    QCOMPARE(cert.first().subjectInfo(QSslCertificate::CommonName), QStringList{QStringLiteral("system:node:edge-a")});
-    QCOMPARE(cert.first().subjectInfo(QSslCertificate::Organization), QStringList{QStringLiteral("system:nodes")});
+    QCOMPARE(cert.first().subjectInfo(QSslCertificate::CommonName),
+             QStringList{QStringLiteral("system:node:edge-a")});
+    QCOMPARE(cert.first().subjectInfo(QSslCertificate::Organization),
+             QStringList{QStringLiteral("system:nodes")});
     const QFileDevice::Permissions keyMode = QFileInfo(certs + QStringLiteral("edge.key")).permissions();
     QVERIFY(keyMode.testFlag(QFileDevice::ReadOwner));
     QCOMPARE(int(keyMode & 0x0077), 0); // nothing for group and others
@@ -77,9 +83,13 @@ void TestEdgeE2e::badTokenIsReportedAndRetried_data()
 {
     QTest::addColumn<QString>("tokenKind");
     QTest::addColumn<QString>("expected"); // the documented line, after "certificate bootstrap failed: "
-    QTest::newRow("other CA") << QStringLiteral("other-ca") << QStringLiteral("the hub's CA does not match the join token");
-    QTest::newRow("forged JWT") << QStringLiteral("forged") << QStringLiteral("the hub refused the certificate request: HTTP 401: the join token was refused");
-    QTest::newRow("malformed") << QStringLiteral("malformed") << QStringLiteral("the join token is malformed");
+    QTest::newRow("other CA") << QStringLiteral("other-ca")
+                              << QStringLiteral("the hub's CA does not match the join token");
+    QTest::newRow("forged JWT")
+        << QStringLiteral("forged")
+        << QStringLiteral("the hub refused the certificate request: HTTP 401: the join token was refused");
+    QTest::newRow("malformed") << QStringLiteral("malformed")
+                               << QStringLiteral("the join token is malformed");
 }
 
 void TestEdgeE2e::badTokenIsReportedAndRetried()
@@ -94,7 +104,9 @@ void TestEdgeE2e::badTokenIsReportedAndRetried()
     if (tokenKind == QLatin1String("other-ca"))
         token = QStringList{QString(64, u'a'), good.at(1), good.at(2), good.at(3)}.join(u'.');
     else if (tokenKind == QLatin1String("forged"))
-        token = QStringList{good.at(0), good.at(1), good.at(2), QStringLiteral("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")}.join(u'.');
+        token = QStringList{good.at(0), good.at(1), good.at(2),
+                            QStringLiteral("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")}
+                    .join(u'.');
     else
         token = QStringLiteral("not-a-token");
 
@@ -103,7 +115,8 @@ void TestEdgeE2e::badTokenIsReportedAndRetried()
     args.last() = token;
     QVERIFY2(edge.start(args), qPrintable(edge.output()));
     // Reported in one line, then retried (twice seen), and the process stays up.
-    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: ") + expected, 8000, 2), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: ") + expected, 8000, 2),
+             qPrintable(edge.output()));
     QVERIFY(edge.output().contains(QLatin1String(" - retrying in ")));
     QVERIFY(edge.isRunning());
     const EdgeProcess::Reply status = edge.get(QStringLiteral("/api/v1/status"));
@@ -125,7 +138,9 @@ void TestEdgeE2e::fixedTokenFileIsPickedUpWithoutRestart()
     QStringList args = EdgeProcess::joinArgs(hub).mid(0, 4);
     args << QStringLiteral("--token-file") << tokenFile;
     QVERIFY2(edge.start(args), qPrintable(edge.output()));
-    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: cannot read the token file ") + tokenFile, 8000),
+    QVERIFY2(edge.waitForOutput(QStringLiteral("certificate bootstrap failed: cannot read the token file ") +
+                                    tokenFile,
+                                8000),
              qPrintable(edge.output()));
 
     QFile f(tokenFile);
@@ -146,10 +161,13 @@ void TestEdgeE2e::unreachableHubIsReported()
 {
     const quint16 closed = freePort();
     EdgeProcess edge(QStringLiteral("edge-c"));
-    QVERIFY2(edge.start({QStringLiteral("--hub"), QStringLiteral("127.0.0.1:%1").arg(closed), QStringLiteral("--cert-server"),
-                         QStringLiteral("https://127.0.0.1:%1").arg(closed), QStringLiteral("--token"), QStringLiteral("a.b.c.d")}),
+    QVERIFY2(edge.start({QStringLiteral("--hub"), QStringLiteral("127.0.0.1:%1").arg(closed),
+                         QStringLiteral("--cert-server"), QStringLiteral("https://127.0.0.1:%1").arg(closed),
+                         QStringLiteral("--token"), QStringLiteral("a.b.c.d")}),
              qPrintable(edge.output()));
-    const QString line = QStringLiteral("certificate bootstrap failed: cannot get the CA from https://127.0.0.1:%1/ca.crt: Connection refused - retrying in ").arg(closed);
+    const QString line = QStringLiteral("certificate bootstrap failed: cannot get the CA from "
+                                        "https://127.0.0.1:%1/ca.crt: Connection refused - retrying in ")
+                             .arg(closed);
     QVERIFY2(edge.waitForOutput(line, 8000, 2), qPrintable(edge.output()));
     QVERIFY(edge.isRunning());
     QCOMPARE(edge.get(QStringLiteral("/api/v1/resources")).status, 200);
@@ -173,7 +191,9 @@ void TestEdgeE2e::hubDownKeepsTheLocalApiAndReconnects()
     const EdgeProcess::Reply status = edge.get(QStringLiteral("/api/v1/status"));
     QCOMPARE(status.status, 200);
     QVERIFY(!status.body.value(QLatin1String("lastDisconnectReason")).toString().isEmpty());
-    QCOMPARE(status.body.value(QLatin1String("counters")).toObject().value(QLatin1String("disconnects")).toInt(), 1);
+    QCOMPARE(
+        status.body.value(QLatin1String("counters")).toObject().value(QLatin1String("disconnects")).toInt(),
+        1);
     QCOMPARE(edge.get(QStringLiteral("/api/v1/resources")).status, 200);
     // It keeps dialling and says why it cannot.
     QVERIFY2(edge.waitForOutput(QStringLiteral("cannot connect to wss://"), 5000), qPrintable(edge.output()));
@@ -198,14 +218,17 @@ void TestEdgeE2e::frozenHubIsDetectedByTheReadDeadline()
     HubProcess hub;
     QVERIFY2(hub.start(), qPrintable(hub.output()));
     EdgeProcess edge(QStringLiteral("edge-h"));
-    QVERIFY2(edge.start(EdgeProcess::joinArgs(hub) + QStringList{QStringLiteral("--heartbeat"), QStringLiteral("1"),
-                                                                 QStringLiteral("--read-deadline"), QStringLiteral("3")}),
+    QVERIFY2(edge.start(EdgeProcess::joinArgs(hub) +
+                        QStringList{QStringLiteral("--heartbeat"), QStringLiteral("1"),
+                                    QStringLiteral("--read-deadline"), QStringLiteral("3")}),
              qPrintable(edge.output()));
     QVERIFY(edge.waitForConnected(true));
     const qint64 pid = hub.process().processId();
     QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
-    const bool detected = edge.waitForOutput(QStringLiteral("disconnected: nothing read from the hub for "), 8000);
-    QCOMPARE(edge.get(QStringLiteral("/api/v1/status")).body.value(QLatin1String("connected")).toBool(), false);
+    const bool detected =
+        edge.waitForOutput(QStringLiteral("disconnected: nothing read from the hub for "), 8000);
+    QCOMPARE(edge.get(QStringLiteral("/api/v1/status")).body.value(QLatin1String("connected")).toBool(),
+             false);
     QCOMPARE(::kill(pid_t(pid), SIGCONT), 0);
     QVERIFY2(detected, qPrintable(edge.output()));
     QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 8000, 2), qPrintable(edge.output()));
@@ -233,7 +256,8 @@ void TestEdgeE2e::killedEdgeReusesItsCertificate()
     QVERIFY2(second.start({QStringLiteral("--hub"), QStringLiteral("127.0.0.1:%1").arg(hub.webSocketPort()),
                            QStringLiteral("--cert-server"), hub.bootstrapUrl().toString()}),
              qPrintable(second.output()));
-    QVERIFY2(second.waitForOutput(QStringLiteral("using the node certificate in")), qPrintable(second.output()));
+    QVERIFY2(second.waitForOutput(QStringLiteral("using the node certificate in")),
+             qPrintable(second.output()));
     QVERIFY(second.waitForConnected(true));
     QCOMPARE(readFile(data + QStringLiteral("/certs/edge.crt")), cert);
     QCOMPARE(readFile(data + QStringLiteral("/certs/edge.key")), key);

@@ -20,7 +20,8 @@ namespace {
 QSslCertificate certificateIn(const QString &dataDir)
 {
     QFile f(dataDir + QStringLiteral("/certs/edge.crt"));
-    const auto certs = f.open(QIODevice::ReadOnly) ? QSslCertificate::fromData(f.readAll()) : QList<QSslCertificate>();
+    const auto certs =
+        f.open(QIODevice::ReadOnly) ? QSslCertificate::fromData(f.readAll()) : QList<QSslCertificate>();
     return certs.isEmpty() ? QSslCertificate() : certs.first();
 }
 } // namespace
@@ -41,7 +42,8 @@ void TestEdgeRotationE2e::shortLivedCertificateIsRotatedAndTheLinkReconnects()
     // Not before 70 % of the lifetime.
     QTest::qWait(7000);
     QCOMPARE(edge.count(QStringLiteral("rotated the node certificate")), 0);
-    QVERIFY2(edge.waitForOutput(QStringLiteral("rotated the node certificate"), 6000), qPrintable(edge.output()));
+    QVERIFY2(edge.waitForOutput(QStringLiteral("rotated the node certificate"), 6000),
+             qPrintable(edge.output()));
     QVERIFY2(edge.waitForOutput(QStringLiteral("connected to wss://"), 5000, 2), qPrintable(edge.output()));
     QVERIFY(edge.waitForConnected(true));
 
@@ -49,7 +51,8 @@ void TestEdgeRotationE2e::shortLivedCertificateIsRotatedAndTheLinkReconnects()
     QVERIFY(!second.isNull());
     QVERIFY(second.serialNumber() != first.serialNumber());
     QVERIFY(second.publicKey() != first.publicKey()); // a fresh key, not a re-signed one
-    QCOMPARE(second.subjectInfo(QSslCertificate::CommonName), QStringList{QStringLiteral("system:node:edge-r")});
+    QCOMPARE(second.subjectInfo(QSslCertificate::CommonName),
+             QStringList{QStringLiteral("system:node:edge-r")});
     QVERIFY(second.expiryDate() > first.expiryDate());
     // Rotation presents the current certificate, not the token; once only so far.
     QCOMPARE(hub.output().count(QLatin1String("issued a certificate for node edge-r")), 2);

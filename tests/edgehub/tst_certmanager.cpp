@@ -28,15 +28,19 @@ private slots:
 void TestCertManager::pinnedJwt_data()
 {
     const QByteArray ca = "not really DER, only hashed";
-    const QString hash = QString::fromLatin1(QCryptographicHash::hash(ca, QCryptographicHash::Sha256).toHex());
+    const QString hash =
+        QString::fromLatin1(QCryptographicHash::hash(ca, QCryptographicHash::Sha256).toHex());
     QTest::addColumn<QString>("token");
-    QTest::addColumn<QString>("jwt");       // expected, empty when refused
+    QTest::addColumn<QString>("jwt"); // expected, empty when refused
     QTest::addColumn<QString>("errorCode");
     QTest::newRow("good") << hash + QStringLiteral(".aa.bb.cc") << QStringLiteral("aa.bb.cc") << QString();
-    QTest::newRow("upper-case hash, whitespace") << QStringLiteral(" ") + hash.toUpper() + QStringLiteral(".aa.bb.cc\n")
-                                                 << QStringLiteral("aa.bb.cc") << QString();
-    QTest::newRow("other CA") << QString(64, u'0') + QStringLiteral(".aa.bb.cc") << QString() << QStringLiteral("cert.pin");
-    QTest::newRow("three parts") << hash + QStringLiteral(".aa.bb") << QString() << QStringLiteral("cert.token");
+    QTest::newRow("upper-case hash, whitespace")
+        << QStringLiteral(" ") + hash.toUpper() + QStringLiteral(".aa.bb.cc\n") << QStringLiteral("aa.bb.cc")
+        << QString();
+    QTest::newRow("other CA") << QString(64, u'0') + QStringLiteral(".aa.bb.cc") << QString()
+                              << QStringLiteral("cert.pin");
+    QTest::newRow("three parts") << hash + QStringLiteral(".aa.bb") << QString()
+                                 << QStringLiteral("cert.token");
     QTest::newRow("empty") << QString() << QString() << QStringLiteral("cert.token");
 }
 
@@ -71,13 +75,16 @@ void TestCertManager::unreachableHubIsRetriedWithAClearError()
         factoryCalled = true;
         return Result<CertManager::KeyRequest>::failure(QStringLiteral("x"), QStringLiteral("x"));
     });
-    const QRegularExpression line(QStringLiteral("^certificate bootstrap failed: cannot get the CA from https://127.0.0.1:\\d+/ca.crt: .+ - retrying in [0-9.]+ s$"));
+    const QRegularExpression line(
+        QStringLiteral("^certificate bootstrap failed: cannot get the CA from https://127.0.0.1:\\d+/ca.crt: "
+                       ".+ - retrying in [0-9.]+ s$"));
     static QStringList seen;
     seen.clear();
-    const QtMessageHandler previous = qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &, const QString &msg) {
-        if (type == QtWarningMsg)
-            seen.append(msg);
-    });
+    const QtMessageHandler previous =
+        qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &, const QString &msg) {
+            if (type == QtWarningMsg)
+                seen.append(msg);
+        });
     cm.start();
     const bool retried = QTest::qWaitFor([] { return seen.size() >= 3; }, 5000);
     qInstallMessageHandler(previous);
@@ -90,7 +97,8 @@ void TestCertManager::unreachableHubIsRetriedWithAClearError()
 
 void TestCertManager::nodeKeyRequestNamesTheNode()
 {
-    const auto kr = makeNodeKeyRequest(CertManager::commonNameFor(QStringLiteral("edge-1")), {QStringLiteral("system:nodes")});
+    const auto kr = makeNodeKeyRequest(CertManager::commonNameFor(QStringLiteral("edge-1")),
+                                       {QStringLiteral("system:nodes")});
     QVERIFY2(kr.ok(), qPrintable(kr.errorMessage()));
     const auto info = crypto::parseAndVerifyCsrDer(kr.value().csrDer);
     QVERIFY2(info.ok(), qPrintable(info.errorMessage()));

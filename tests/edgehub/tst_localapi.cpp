@@ -41,9 +41,10 @@ Message object(const QString &op, const QString &type, const QString &name, cons
     Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"), op,
                                 QStringLiteral("default/%1/%2").arg(type, name));
     m.setResourceVersion(rv);
-    m.setContent(QJsonObject{{QStringLiteral("kind"), QStringLiteral("Thing")},
-                             {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name},
-                                                                      {QStringLiteral("resourceVersion"), rv}}}});
+    m.setContent(
+        QJsonObject{{QStringLiteral("kind"), QStringLiteral("Thing")},
+                    {QStringLiteral("metadata"),
+                     QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("resourceVersion"), rv}}}});
     return m;
 }
 
@@ -97,7 +98,9 @@ void TestLocalApi::init()
     QVERIFY(m_host->add(m_sink));
     QVERIFY(m_host->add(m_meta));
     m_host->startAll();
-    m_api = std::make_unique<LocalApi>(m_meta, [] { return QJsonObject{{QStringLiteral("node"), QStringLiteral("n1")}}; });
+    m_api = std::make_unique<LocalApi>(m_meta, [] {
+        return QJsonObject{{QStringLiteral("node"), QStringLiteral("n1")}};
+    });
     QVERIFY(m_api->listen(0));
     QVERIFY(m_api->port() != 0);
 }
@@ -119,10 +122,12 @@ void TestLocalApi::apply(const Message &m)
 
 Reply TestLocalApi::get(const QString &path)
 {
-    QNetworkReply *r = m_nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_api->port()).arg(path))));
+    QNetworkReply *r = m_nam.get(
+        QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_api->port()).arg(path))));
     if (!QTest::qWaitFor([r] { return r->isFinished(); }, 5000))
         return {};
-    Reply out{r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), QJsonDocument::fromJson(r->readAll()).object()};
+    Reply out{r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+              QJsonDocument::fromJson(r->readAll()).object()};
     r->deleteLater();
     return out;
 }
@@ -141,11 +146,15 @@ void TestLocalApi::resources_data()
     QTest::addColumn<QStringList>("names"); // expected objects "name@resourceVersion", in key order
     QTest::newRow("all") << QStringLiteral("/api/v1/resources") << 200
                          << QStringList{QStringLiteral("a@2"), QStringLiteral("b@3"), QStringLiteral("s@4")};
-    QTest::newRow("by type") << QStringLiteral("/api/v1/resources?type=secret") << 200 << QStringList{QStringLiteral("s@4")};
+    QTest::newRow("by type") << QStringLiteral("/api/v1/resources?type=secret") << 200
+                             << QStringList{QStringLiteral("s@4")};
     QTest::newRow("unknown type") << QStringLiteral("/api/v1/resources?type=pod") << 200 << QStringList{};
-    QTest::newRow("one") << QStringLiteral("/api/v1/resources/default/configmap/b") << 200 << QStringList{QStringLiteral("b@3")};
-    QTest::newRow("deleted") << QStringLiteral("/api/v1/resources/default/configmap/gone") << 404 << QStringList{};
-    QTest::newRow("missing") << QStringLiteral("/api/v1/resources/default/configmap/zzz") << 404 << QStringList{};
+    QTest::newRow("one") << QStringLiteral("/api/v1/resources/default/configmap/b") << 200
+                         << QStringList{QStringLiteral("b@3")};
+    QTest::newRow("deleted") << QStringLiteral("/api/v1/resources/default/configmap/gone") << 404
+                             << QStringList{};
+    QTest::newRow("missing") << QStringLiteral("/api/v1/resources/default/configmap/zzz") << 404
+                             << QStringList{};
     QTest::newRow("unknown route") << QStringLiteral("/api/v1/nothing") << 404 << QStringList{};
 }
 
@@ -180,7 +189,8 @@ void TestLocalApi::resources()
     for (const QJsonValue &v : std::as_const(items)) {
         const QJsonObject metadata = v.toObject().value(QLatin1String("metadata")).toObject();
         QCOMPARE(v.toObject().value(QLatin1String("kind")).toString(), QStringLiteral("Thing"));
-        got.append(metadata.value(QLatin1String("name")).toString() + u'@' + metadata.value(QLatin1String("resourceVersion")).toString());
+        got.append(metadata.value(QLatin1String("name")).toString() + u'@' +
+                   metadata.value(QLatin1String("resourceVersion")).toString());
     }
     QCOMPARE(got, names);
 }
@@ -202,12 +212,21 @@ void TestLocalApi::watchStreamsCommittedChanges()
     QTRY_COMPARE(events.size(), 4);
     QStringList seen;
     for (const QJsonObject &e : std::as_const(events))
-        seen.append(e.value(QLatin1String("type")).toString() + u' ' + e.value(QLatin1String("key")).toString() + u' '
-                    + e.value(QLatin1String("resourceVersion")).toString());
-    QCOMPARE(seen, (QStringList{QStringLiteral("added default/configmap/w 7"), QStringLiteral("modified default/configmap/w 8"),
-                                QStringLiteral("deleted default/configmap/w 9"), QStringLiteral("disconnected  ")}));
-    QCOMPARE(events.at(1).value(QLatin1String("object")).toObject().value(QLatin1String("metadata")).toObject()
-                 .value(QLatin1String("resourceVersion")).toString(), QStringLiteral("8"));
+        seen.append(e.value(QLatin1String("type")).toString() + u' ' +
+                    e.value(QLatin1String("key")).toString() + u' ' +
+                    e.value(QLatin1String("resourceVersion")).toString());
+    QCOMPARE(seen, (QStringList{QStringLiteral("added default/configmap/w 7"),
+                                QStringLiteral("modified default/configmap/w 8"),
+                                QStringLiteral("deleted default/configmap/w 9"),
+                                QStringLiteral("disconnected  ")}));
+    QCOMPARE(events.at(1)
+                 .value(QLatin1String("object"))
+                 .toObject()
+                 .value(QLatin1String("metadata"))
+                 .toObject()
+                 .value(QLatin1String("resourceVersion"))
+                 .toString(),
+             QStringLiteral("8"));
     QVERIFY(events.at(2).value(QLatin1String("object")).isNull());
     QCOMPARE(events.at(3).value(QLatin1String("reason")).toString(), QStringLiteral("test"));
 
@@ -232,8 +251,10 @@ void TestLocalApi::isLocalRequest_data()
     QTest::newRow("curl") << QByteArray("127.0.0.1:10550") << QByteArray() << true;
     QTest::newRow("localhost") << QByteArray("localhost:10550") << QByteArray() << true;
     QTest::newRow("ipv6") << QByteArray("[::1]:10550") << QByteArray() << true;
-    QTest::newRow("loopback page") << QByteArray("127.0.0.1:10550") << QByteArray("http://localhost:8080") << true;
-    QTest::newRow("other site") << QByteArray("127.0.0.1:10550") << QByteArray("https://evil.example") << false;
+    QTest::newRow("loopback page") << QByteArray("127.0.0.1:10550") << QByteArray("http://localhost:8080")
+                                   << true;
+    QTest::newRow("other site") << QByteArray("127.0.0.1:10550") << QByteArray("https://evil.example")
+                                << false;
     QTest::newRow("rebound name") << QByteArray("evil.example:10550") << QByteArray() << false;
     QTest::newRow("no host") << QByteArray() << QByteArray() << false;
     QTest::newRow("null origin") << QByteArray("127.0.0.1:10550") << QByteArray("null") << false;

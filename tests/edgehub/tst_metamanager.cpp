@@ -46,8 +46,8 @@ Message object(const QString &op, const QString &name, const QString &rv, const 
                                 QStringLiteral("default/configmap/") + name);
     m.setResourceVersion(rv);
     QJsonObject o{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                  {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name},
-                                                           {QStringLiteral("resourceVersion"), rv}}},
+                  {QStringLiteral("metadata"),
+                   QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("resourceVersion"), rv}}},
                   {QStringLiteral("data"), QJsonObject{{QStringLiteral("k"), data}}}};
     m.setContent(o);
     return m;
@@ -125,7 +125,11 @@ QString TestMetaManager::valueOf(const QString &key)
     if (!q.exec() || !q.next())
         return QStringLiteral("<none>");
     return QJsonDocument::fromJson(q.value(0).toString().toUtf8())
-        .object().value(QLatin1String("data")).toObject().value(QLatin1String("k")).toString();
+        .object()
+        .value(QLatin1String("data"))
+        .toObject()
+        .value(QLatin1String("k"))
+        .toString();
 }
 
 Result<Message> TestMetaManager::ask(const Message &query)
@@ -153,21 +157,23 @@ void TestMetaManager::sequences_data()
     QTest::addColumn<QStringList>("steps");
     QTest::addColumn<QString>("expected");
     QTest::newRow("insert") << QStringList{QStringLiteral("insert:5:a")} << QStringLiteral("a");
-    QTest::newRow("newer update wins") << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("update:7:b")}
-                                       << QStringLiteral("b");
-    QTest::newRow("older update ignored") << QStringList{QStringLiteral("insert:9:a"), QStringLiteral("update:7:b")}
-                                          << QStringLiteral("a");
-    QTest::newRow("equal rv ignored") << QStringList{QStringLiteral("insert:9:a"), QStringLiteral("update:9:b")}
-                                      << QStringLiteral("a");
+    QTest::newRow("newer update wins")
+        << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("update:7:b")} << QStringLiteral("b");
+    QTest::newRow("older update ignored")
+        << QStringList{QStringLiteral("insert:9:a"), QStringLiteral("update:7:b")} << QStringLiteral("a");
+    QTest::newRow("equal rv ignored")
+        << QStringList{QStringLiteral("insert:9:a"), QStringLiteral("update:9:b")} << QStringLiteral("a");
     QTest::newRow("numeric, not text, compare")
         << QStringList{QStringLiteral("insert:9:a"), QStringLiteral("update:10:b")} << QStringLiteral("b");
     QTest::newRow("delete removes") << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("delete:6:")}
                                     << QStringLiteral("<none>");
     QTest::newRow("no resurrection by an old insert")
-        << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("delete:6:"), QStringLiteral("insert:5:a")}
+        << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("delete:6:"),
+                       QStringLiteral("insert:5:a")}
         << QStringLiteral("<none>");
     QTest::newRow("recreate after delete")
-        << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("delete:6:"), QStringLiteral("insert:8:c")}
+        << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("delete:6:"),
+                       QStringLiteral("insert:8:c")}
         << QStringLiteral("c");
     QTest::newRow("duplicate msg_id applied once")
         << QStringList{QStringLiteral("insert:5:a"), QStringLiteral("update:6:b"), QStringLiteral("dup")}
@@ -221,7 +227,8 @@ void TestMetaManager::batchOfManyIsCommittedThenAcked()
 {
     QList<Message> ms;
     for (int i = 0; i < 1000; ++i)
-        ms.append(object(op::Insert, QStringLiteral("n%1").arg(i), QString::number(i + 1), QStringLiteral("v%1").arg(i)));
+        ms.append(object(op::Insert, QStringLiteral("n%1").arg(i), QString::number(i + 1),
+                         QStringLiteral("v%1").arg(i)));
     apply(ms);
     QSet<QString> acked;
     for (const Message &a : std::as_const(m_cloud->received))
@@ -267,8 +274,9 @@ void TestMetaManager::offlineQueryAnswersFromSqlite()
 void TestMetaManager::onlineQueryGoesRemoteAndIsStored()
 {
     QVERIFY(m_bus->send(edge::MetaModule, connectionMessage(edge::MetaGroup, true)));
-    QJsonObject cm{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                   {QStringLiteral("data"), QJsonObject{{QStringLiteral("k"), QStringLiteral("from-cloud")}}}};
+    QJsonObject cm{
+        {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
+        {QStringLiteral("data"), QJsonObject{{QStringLiteral("k"), QStringLiteral("from-cloud")}}}};
     m_cloud->queryAnswer = QJsonObject{{QStringLiteral("Object"), cm}, {QStringLiteral("Err"), QJsonValue()}};
     const Message query = Message::create(QStringLiteral("edged"), QStringLiteral("meta"), op::Query,
                                           QStringLiteral("default/configmap/remote"));

@@ -46,7 +46,8 @@ void TestOutbox::cleanup()
 Outbox TestOutbox::reopen()
 {
     // A fresh connection each time, like a restarted process.
-    auto db = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")), QStringLiteral("outbox%1").arg(++m_gen));
+    auto db = Database::open(m_dir->filePath(QStringLiteral("edgehub.db")),
+                             QStringLiteral("outbox%1").arg(++m_gen));
     if (!db)
         qFatal("%s", qPrintable(db.errorMessage()));
     m_databases.push_back(std::move(db.value()));
@@ -63,8 +64,8 @@ Message TestOutbox::upload(int i)
 
 Message TestOutbox::ack(int i)
 {
-    Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"),
-                                op::Response, QStringLiteral("default/configmap/c%1").arg(i));
+    Message m = Message::create(QStringLiteral("edgecontroller"), QStringLiteral("resource"), op::Response,
+                                QStringLiteral("default/configmap/c%1").arg(i));
     m.setContentString(QStringLiteral("OK"));
     return m;
 }

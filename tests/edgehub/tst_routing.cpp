@@ -50,7 +50,10 @@ public:
             }
         });
     }
-    QUrl url() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/proj/node-a/events").arg(server.serverPort())); }
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/proj/node-a/events").arg(server.serverPort()));
+    }
     void send(const Message &m) { sockets.last()->sendTextMessage(QString::fromUtf8(codec::encode(m))); }
     QList<Message> upstream() const
     {
@@ -83,10 +86,13 @@ public:
                 const QByteArray req = s->readAll();
                 const int at = req.indexOf("Sec-WebSocket-Key:");
                 const QByteArray key = req.mid(at + 18, req.indexOf("\r\n", at) - at - 18).trimmed();
-                const QByteArray accept = QCryptographicHash::hash(QByteArray(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-                                                                   QCryptographicHash::Sha1).toBase64();
+                const QByteArray accept =
+                    QCryptographicHash::hash(QByteArray(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+                                             QCryptographicHash::Sha1)
+                        .toBase64();
                 s->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Accept: " + accept + "\r\n\r\n");
+                         "Sec-WebSocket-Accept: " +
+                         accept + "\r\n\r\n");
                 s->setProperty("upgraded", true);
             });
         });
@@ -135,15 +141,24 @@ void TestRouting::routeFromCloud_data()
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("target");
     const QString ec = QStringLiteral("edgecontroller");
-    QTest::newRow("resource → meta") << QStringLiteral("resource") << ec << false << int(EdgeRoute::Group) << QStringLiteral("meta");
-    QTest::newRow("func → meta") << QStringLiteral("func") << ec << false << int(EdgeRoute::Group) << QStringLiteral("meta");
-    QTest::newRow("resource reply → waiter") << QStringLiteral("resource") << ec << true << int(EdgeRoute::Respond) << QString();
-    QTest::newRow("twin → twin, even a reply") << QStringLiteral("twin") << ec << true << int(EdgeRoute::Group) << QStringLiteral("twin");
-    QTest::newRow("user eventbus") << QStringLiteral("user") << QStringLiteral("router_eventbus") << false << int(EdgeRoute::Module) << QStringLiteral("eventbus");
-    QTest::newRow("user servicebus") << QStringLiteral("user") << QStringLiteral("router_servicebus") << false << int(EdgeRoute::Module) << QStringLiteral("servicebus");
-    QTest::newRow("user reply") << QStringLiteral("user") << QStringLiteral("router") << true << int(EdgeRoute::Respond) << QString();
-    QTest::newRow("user unknown source") << QStringLiteral("user") << QStringLiteral("router") << false << int(EdgeRoute::Drop) << QString();
-    QTest::newRow("unknown group") << QStringLiteral("nope") << ec << false << int(EdgeRoute::Drop) << QString();
+    QTest::newRow("resource → meta") << QStringLiteral("resource") << ec << false << int(EdgeRoute::Group)
+                                     << QStringLiteral("meta");
+    QTest::newRow("func → meta") << QStringLiteral("func") << ec << false << int(EdgeRoute::Group)
+                                 << QStringLiteral("meta");
+    QTest::newRow("resource reply → waiter")
+        << QStringLiteral("resource") << ec << true << int(EdgeRoute::Respond) << QString();
+    QTest::newRow("twin → twin, even a reply")
+        << QStringLiteral("twin") << ec << true << int(EdgeRoute::Group) << QStringLiteral("twin");
+    QTest::newRow("user eventbus") << QStringLiteral("user") << QStringLiteral("router_eventbus") << false
+                                   << int(EdgeRoute::Module) << QStringLiteral("eventbus");
+    QTest::newRow("user servicebus") << QStringLiteral("user") << QStringLiteral("router_servicebus") << false
+                                     << int(EdgeRoute::Module) << QStringLiteral("servicebus");
+    QTest::newRow("user reply") << QStringLiteral("user") << QStringLiteral("router") << true
+                                << int(EdgeRoute::Respond) << QString();
+    QTest::newRow("user unknown source")
+        << QStringLiteral("user") << QStringLiteral("router") << false << int(EdgeRoute::Drop) << QString();
+    QTest::newRow("unknown group") << QStringLiteral("nope") << ec << false << int(EdgeRoute::Drop)
+                                   << QString();
 }
 
 void TestRouting::routeFromCloud()
@@ -362,7 +377,8 @@ void TestRouting::reconnectsAfterTheHubCloses()
 void TestRouting::detectsASilentHub()
 {
     SilentHub hub;
-    Link *link = startLink(QUrl(QStringLiteral("ws://127.0.0.1:%1/p/node-a/events").arg(hub.server.serverPort())));
+    Link *link =
+        startLink(QUrl(QStringLiteral("ws://127.0.0.1:%1/p/node-a/events").arg(hub.server.serverPort())));
     QSignalSpy gone(link, &Link::disconnected);
     QTRY_VERIFY(link->isConnected());
     QTRY_VERIFY_WITH_TIMEOUT(gone.size() >= 1, 5000);
