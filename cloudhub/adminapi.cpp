@@ -120,7 +120,8 @@ std::optional<Response> prepareObject(const http::Request &req, QJsonObject &obj
     if (!kind.isString() || kind.toString().isEmpty())
         return badRequest(QStringLiteral("kind is required (a string such as \"ConfigMap\")"));
     if (kind.toString().toLower() != type)
-        return badRequest(QStringLiteral("kind %1 does not match the path's type %2").arg(kind.toString(), type));
+        return badRequest(
+            QStringLiteral("kind %1 does not match the path's type %2").arg(kind.toString(), type));
     const QJsonValue apiVersion = object.value(QStringLiteral("apiVersion"));
     if (!apiVersion.isString() || apiVersion.toString().isEmpty())
         return badRequest(QStringLiteral("apiVersion is required (a string such as \"v1\")"));
@@ -134,8 +135,9 @@ std::optional<Response> prepareObject(const http::Request &req, QJsonObject &obj
                               .arg(bodyName.toString(), name));
     const QJsonValue bodyNs = meta.value(QStringLiteral("namespace"));
     if (!bodyNs.isUndefined() && bodyNs.toString() != ns)
-        return badRequest(QStringLiteral("metadata.namespace \"%1\" does not match the path's namespace \"%2\"")
-                              .arg(bodyNs.toString(), ns));
+        return badRequest(
+            QStringLiteral("metadata.namespace \"%1\" does not match the path's namespace \"%2\"")
+                .arg(bodyNs.toString(), ns));
     const QJsonValue labels = meta.value(QStringLiteral("labels"));
     if (!labels.isUndefined() && !labels.isObject())
         return badRequest(QStringLiteral("metadata.labels must be an object"));
@@ -160,15 +162,19 @@ QString stateName(EntryState s)
 
 QString versionOf(const QJsonObject &object)
 {
-    return object.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("resourceVersion")).toString();
+    return object.value(QStringLiteral("metadata"))
+        .toObject()
+        .value(QStringLiteral("resourceVersion"))
+        .toString();
 }
 
 } // namespace
 
 AdminApi::AdminApi(Parts parts, QObject *parent) : QObject(parent), m_p(parts)
 {
-    connect(m_p.dispatcher, &Dispatcher::delivered, this,
-            [this](const QString &node, const QString &, qulonglong, const QString &) { ++m_counts[node].sent; });
+    connect(
+        m_p.dispatcher, &Dispatcher::delivered, this,
+        [this](const QString &node, const QString &, qulonglong, const QString &) { ++m_counts[node].sent; });
     connect(m_p.dispatcher, &Dispatcher::acked, this,
             [this](const QString &node, const QString &, qulonglong, qint64) { ++m_counts[node].acked; });
     // A node that connects for the first time enters the registry without labels.
@@ -188,7 +194,8 @@ void AdminApi::sample()
     quint64 sent = 0;
     for (const quint64 v : c.messagesOut)
         sent += v;
-    m_rates.sample(QDateTime::currentMSecsSinceEpoch(), sent, c.acks, m_p.upstream ? m_p.upstream->receivedTotal() : 0);
+    m_rates.sample(QDateTime::currentMSecsSinceEpoch(), sent, c.acks,
+                   m_p.upstream ? m_p.upstream->receivedTotal() : 0);
 }
 
 void AdminApi::addRoutes()
@@ -201,7 +208,8 @@ void AdminApi::addRoutes()
     s->routeSync("GET", ApiNodes, Role::ReadOnly, bind(&AdminApi::listNodes));
     s->routeSync("GET", NodePath, Role::ReadOnly, bind(&AdminApi::getNode));
     s->routeSync("PUT", NodePath + QStringLiteral("/labels"), Role::Admin, bind(&AdminApi::putLabels));
-    s->routeSync("GET", NodePath + QStringLiteral("/resources"), Role::ReadOnly, bind(&AdminApi::listResources));
+    s->routeSync("GET", NodePath + QStringLiteral("/resources"), Role::ReadOnly,
+                 bind(&AdminApi::listResources));
     s->routeSync("PUT", NodeResource, Role::Admin, bind(&AdminApi::putResource));
     s->routeSync("GET", NodeResource, Role::ReadOnly, bind(&AdminApi::getResource));
     s->routeSync("DELETE", NodeResource, Role::Admin, bind(&AdminApi::deleteResource));
@@ -235,27 +243,29 @@ std::optional<QJsonObject> AdminApi::nodeJson(const QString &node)
     return nodeJson(node, reg ? reg.value() : std::nullopt);
 }
 
-std::optional<QJsonObject> AdminApi::nodeJson(const QString &node, const std::optional<NodeRegistry::Node> &row)
+std::optional<QJsonObject> AdminApi::nodeJson(const QString &node,
+                                              const std::optional<NodeRegistry::Node> &row)
 {
     const NodeQueue *q = m_p.dispatcher->queue(node);
     const NodeSession *session = m_p.sessions->session(node);
     if (!row && !q && !session)
         return std::nullopt;
     const NodeCounts counts = m_counts.value(node);
-    QJsonObject o{{QStringLiteral("id"), node},
-                  {QStringLiteral("online"), session != nullptr},
-                  {QStringLiteral("since"), session ? isoTime(session->info().connectedAt) : QJsonValue::Null},
-                  {QStringLiteral("firstSeen"), row ? isoTime(row->firstSeen) : QJsonValue::Null},
-                  {QStringLiteral("lastSeen"), row ? isoTime(row->lastSeen) : QJsonValue::Null},
-                  {QStringLiteral("remoteAddress"), QJsonValue::Null},
-                  {QStringLiteral("queueDepth"), q ? q->depth() : 0},
-                  {QStringLiteral("inFlight"), q ? q->inFlight() : 0},
-                  {QStringLiteral("sent"), double(counts.sent)},
-                  {QStringLiteral("acked"), double(counts.acked)},
-                  {QStringLiteral("certSerial"), row && !row->certSerial.isEmpty() ? QJsonValue(row->certSerial)
-                                                                                   : QJsonValue::Null},
-                  {QStringLiteral("certExpiry"), row ? isoTime(row->certExpiry) : QJsonValue::Null},
-                  {QStringLiteral("labels"), row ? row->labels : QJsonObject()}};
+    QJsonObject o{
+        {QStringLiteral("id"), node},
+        {QStringLiteral("online"), session != nullptr},
+        {QStringLiteral("since"), session ? isoTime(session->info().connectedAt) : QJsonValue::Null},
+        {QStringLiteral("firstSeen"), row ? isoTime(row->firstSeen) : QJsonValue::Null},
+        {QStringLiteral("lastSeen"), row ? isoTime(row->lastSeen) : QJsonValue::Null},
+        {QStringLiteral("remoteAddress"), QJsonValue::Null},
+        {QStringLiteral("queueDepth"), q ? q->depth() : 0},
+        {QStringLiteral("inFlight"), q ? q->inFlight() : 0},
+        {QStringLiteral("sent"), double(counts.sent)},
+        {QStringLiteral("acked"), double(counts.acked)},
+        {QStringLiteral("certSerial"),
+         row && !row->certSerial.isEmpty() ? QJsonValue(row->certSerial) : QJsonValue::Null},
+        {QStringLiteral("certExpiry"), row ? isoTime(row->certExpiry) : QJsonValue::Null},
+        {QStringLiteral("labels"), row ? row->labels : QJsonObject()}};
     if (session) {
         const SessionInfo &info = session->info();
         o.insert(QStringLiteral("remoteAddress"),
@@ -314,9 +324,8 @@ Response AdminApi::putLabels(const http::Request &req)
     const QJsonObject map = labels.toObject();
     for (auto it = map.constBegin(); it != map.constEnd(); ++it) {
         const QStringList keyParts = it.key().split(u'/');
-        const bool keyOk = keyParts.size() <= 2 && std::all_of(keyParts.cbegin(), keyParts.cend(), [](const QString &p) {
-                               return validName(p);
-                           });
+        const bool keyOk = keyParts.size() <= 2 && std::all_of(keyParts.cbegin(), keyParts.cend(),
+                                                               [](const QString &p) { return validName(p); });
         if (!keyOk)
             return badRequest(QStringLiteral("label key \"%1\" is not valid").arg(it.key()));
         if (!it.value().isString())
@@ -496,8 +505,8 @@ Response AdminApi::putFleet(const http::Request &req)
     QJsonArray nodes;
     for (const QString &n : activeNodes(ns, type, name))
         nodes.append(n);
-    return Response::json(existed ? 200 : 201,
-                          QJsonObject{{QStringLiteral("object"), stored.value()}, {QStringLiteral("nodes"), nodes}});
+    return Response::json(existed ? 200 : 201, QJsonObject{{QStringLiteral("object"), stored.value()},
+                                                           {QStringLiteral("nodes"), nodes}});
 }
 
 Response AdminApi::getFleet(const http::Request &req)
@@ -517,8 +526,9 @@ Response AdminApi::getFleet(const http::Request &req)
                                     [&targets](const QString &n) { return !targets.contains(n); }),
                      active.end());
     }
-    return Response::json(200, QJsonObject{{QStringLiteral("object"), QJsonDocument::fromJson(r->json).object()},
-                                           {QStringLiteral("nodes"), QJsonArray::fromStringList(active)}});
+    return Response::json(200,
+                          QJsonObject{{QStringLiteral("object"), QJsonDocument::fromJson(r->json).object()},
+                                      {QStringLiteral("nodes"), QJsonArray::fromStringList(active)}});
 }
 
 Response AdminApi::deleteFleet(const http::Request &req)
@@ -567,14 +577,15 @@ Response AdminApi::getQueue(const http::Request &req)
         const QList<QueueEntry> all = q->entries();
         for (qsizetype i = 0; i < all.size() && i < limit; ++i) {
             const QueueEntry &e = all.at(i);
-            entries.append(QJsonObject{{QStringLiteral("uid"), e.uid},
-                                       {QStringLiteral("resource"), e.resource},
-                                       {QStringLiteral("operation"), e.operation},
-                                       {QStringLiteral("resourceVersion"), QString::number(e.resourceVersion)},
-                                       {QStringLiteral("msgId"), e.msgId},
-                                       {QStringLiteral("attempts"), e.writes},
-                                       {QStringLiteral("ageMs"), double(std::max<qint64>(0, now - e.enqueuedMs))},
-                                       {QStringLiteral("state"), stateName(e.state)}});
+            entries.append(
+                QJsonObject{{QStringLiteral("uid"), e.uid},
+                            {QStringLiteral("resource"), e.resource},
+                            {QStringLiteral("operation"), e.operation},
+                            {QStringLiteral("resourceVersion"), QString::number(e.resourceVersion)},
+                            {QStringLiteral("msgId"), e.msgId},
+                            {QStringLiteral("attempts"), e.writes},
+                            {QStringLiteral("ageMs"), double(std::max<qint64>(0, now - e.enqueuedMs))},
+                            {QStringLiteral("state"), stateName(e.state)}});
         }
     }
     return Response::json(200, QJsonObject{{QStringLiteral("depth"), q ? q->depth() : 0},
@@ -626,23 +637,23 @@ Response AdminApi::stats(const http::Request &)
         all.insert(n);
     const RateMeter::Rates r = m_rates.rates();
     return Response::json(
-        200, QJsonObject{
-                 {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-                 {QStringLiteral("nodes"),
-                  QJsonObject{{QStringLiteral("total"), int(all.size())},
-                              {QStringLiteral("online"), m_p.sessions->count()}}},
-                 {QStringLiteral("queue"), QJsonObject{{QStringLiteral("depth"), double(c.queueDepthTotal)},
-                                                       {QStringLiteral("maxDepth"), double(c.queueDepthMax)},
-                                                       {QStringLiteral("inFlight"), double(c.inFlightTotal)}}},
-                 {QStringLiteral("messages"),
-                  QJsonObject{{QStringLiteral("sent"), double(sent)},
-                              {QStringLiteral("acked"), double(c.acks)},
-                              {QStringLiteral("retries"), double(c.retries)},
-                              {QStringLiteral("received"),
-                               double(m_p.upstream ? m_p.upstream->receivedTotal() : 0)}}},
-                 {QStringLiteral("rates"), QJsonObject{{QStringLiteral("sentPerSec"), r.sentPerSec},
-                                                       {QStringLiteral("ackedPerSec"), r.ackedPerSec},
-                                                       {QStringLiteral("receivedPerSec"), r.receivedPerSec}}}});
+        200,
+        QJsonObject{
+            {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+            {QStringLiteral("nodes"), QJsonObject{{QStringLiteral("total"), int(all.size())},
+                                                  {QStringLiteral("online"), m_p.sessions->count()}}},
+            {QStringLiteral("queue"), QJsonObject{{QStringLiteral("depth"), double(c.queueDepthTotal)},
+                                                  {QStringLiteral("maxDepth"), double(c.queueDepthMax)},
+                                                  {QStringLiteral("inFlight"), double(c.inFlightTotal)}}},
+            {QStringLiteral("messages"),
+             QJsonObject{
+                 {QStringLiteral("sent"), double(sent)},
+                 {QStringLiteral("acked"), double(c.acks)},
+                 {QStringLiteral("retries"), double(c.retries)},
+                 {QStringLiteral("received"), double(m_p.upstream ? m_p.upstream->receivedTotal() : 0)}}},
+            {QStringLiteral("rates"), QJsonObject{{QStringLiteral("sentPerSec"), r.sentPerSec},
+                                                  {QStringLiteral("ackedPerSec"), r.ackedPerSec},
+                                                  {QStringLiteral("receivedPerSec"), r.receivedPerSec}}}});
 }
 
 } // namespace qedge::cloud

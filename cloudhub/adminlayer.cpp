@@ -14,7 +14,8 @@
 
 namespace qedge::cloud {
 
-AdminLayer::AdminLayer(QObject *parent) : QObject(parent) {}
+AdminLayer::AdminLayer(QObject *parent) : QObject(parent)
+{}
 
 AdminLayer::~AdminLayer() = default;
 
@@ -23,14 +24,15 @@ Result<std::unique_ptr<AdminLayer>> AdminLayer::create(const Parts &parts, QObje
     std::unique_ptr<AdminLayer> layer(new AdminLayer(parent));
     auto log = EventLog::open(parts.db);
     if (!log)
-        return Result<std::unique_ptr<AdminLayer>>::failure(log.error().code,
-                                                            QStringLiteral("event log: ") + log.errorMessage());
+        return Result<std::unique_ptr<AdminLayer>>::failure(log.error().code, QStringLiteral("event log: ") +
+                                                                                  log.errorMessage());
     layer->m_log = std::move(log).value();
     layer->m_stream = std::make_unique<EventStream>();
-    layer->m_upstream = std::make_unique<UpstreamRouter>(parts.dispatcher, layer->m_log.get(), layer->m_stream.get());
-    layer->m_metrics = std::make_unique<Metrics>(Metrics::Sources{parts.dispatcher, parts.sessions,
-                                                                  layer->m_upstream.get(), parts.edge,
-                                                                  layer->m_stream.get(), layer->m_log.get()});
+    layer->m_upstream =
+        std::make_unique<UpstreamRouter>(parts.dispatcher, layer->m_log.get(), layer->m_stream.get());
+    layer->m_metrics =
+        std::make_unique<Metrics>(Metrics::Sources{parts.dispatcher, parts.sessions, layer->m_upstream.get(),
+                                                   parts.edge, layer->m_stream.get(), layer->m_log.get()});
     layer->m_api = std::make_unique<AdminApi>(AdminApi::Parts{parts.server, parts.dispatcher, parts.registry,
                                                               parts.sessions, layer->m_upstream.get(),
                                                               layer->m_log.get()});
@@ -64,9 +66,10 @@ void AdminLayer::wire(const Parts &p)
 
     EventStream *stream = m_stream.get();
     const auto event = [](const char *type, const QString &node) {
-        return QJsonObject{{QStringLiteral("type"), QLatin1String(type)},
-                           {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
-                           {QStringLiteral("node"), node}};
+        return QJsonObject{
+            {QStringLiteral("type"), QLatin1String(type)},
+            {QStringLiteral("time"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+            {QStringLiteral("node"), node}};
     };
     connect(p.sessions, &SessionManager::nodeConnected, stream,
             [stream, event](const QString &node, const SessionInfo &info) {

@@ -24,11 +24,13 @@ EventLog::~EventLog()
         qCWarning(lcHubStore).noquote() << "event log: final flush failed:" << s.errorMessage();
 }
 
-Result<std::unique_ptr<EventLog>> EventLog::open(Database *db, int keepPerNode, int flushIntervalMs, QObject *parent)
+Result<std::unique_ptr<EventLog>> EventLog::open(Database *db, int keepPerNode, int flushIntervalMs,
+                                                 QObject *parent)
 {
     const QList<QStringList> steps = {
-        {QStringLiteral("CREATE TABLE events (id {{autoinc_pk}}, node {{text}} NOT NULL, time {{bigint}} NOT NULL, "
-                        "operation {{text}} NOT NULL, resource {{text}} NOT NULL, content {{text}} NOT NULL)"),
+        {QStringLiteral(
+             "CREATE TABLE events (id {{autoinc_pk}}, node {{text}} NOT NULL, time {{bigint}} NOT NULL, "
+             "operation {{text}} NOT NULL, resource {{text}} NOT NULL, content {{text}} NOT NULL)"),
          QStringLiteral("CREATE INDEX events_node ON events (node, id)")},
     };
     if (Status s = db->migrate(QStringLiteral("cloudhub_events"), steps); !s)
@@ -55,16 +57,18 @@ Status EventLog::flush()
     QList<QVariantList> rows;
     rows.reserve(m_pending.size());
     for (const Event &e : std::as_const(m_pending)) {
-        rows.append({e.node, e.time.toMSecsSinceEpoch(), e.operation, e.resource, QString::fromUtf8(e.content)});
+        rows.append(
+            {e.node, e.time.toMSecsSinceEpoch(), e.operation, e.resource, QString::fromUtf8(e.content)});
     }
     const qsizetype count = m_pending.size();
     QHash<QString, int> perNode;
     for (const Event &e : std::as_const(m_pending))
         ++perNode[e.node];
     m_pending.clear();
-    if (Status s = m_db->execBatch(QStringLiteral("INSERT INTO events (node, time, operation, resource, content) "
-                                                  "VALUES (?, ?, ?, ?, ?)"),
-                                   rows);
+    if (Status s =
+            m_db->execBatch(QStringLiteral("INSERT INTO events (node, time, operation, resource, content) "
+                                           "VALUES (?, ?, ?, ?, ?)"),
+                            rows);
         !s)
         return s;
     m_stored += quint64(count);
@@ -75,9 +79,10 @@ Status EventLog::flush()
         if (since < std::max(1, m_keepPerNode / 10))
             continue;
         since = 0;
-        auto r = m_db->exec(QStringLiteral("DELETE FROM events WHERE node = ? AND id <= (SELECT id FROM events "
-                                           "WHERE node = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"),
-                            {it.key(), it.key(), m_keepPerNode});
+        auto r =
+            m_db->exec(QStringLiteral("DELETE FROM events WHERE node = ? AND id <= (SELECT id FROM events "
+                                      "WHERE node = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"),
+                       {it.key(), it.key(), m_keepPerNode});
         if (!r)
             return r.error();
     }
@@ -88,9 +93,10 @@ Result<QList<EventLog::Event>> EventLog::recent(const QString &node, int limit)
 {
     if (Status s = flush(); !s)
         return s.error();
-    auto q = m_db->exec(QStringLiteral("SELECT node, time, operation, resource, content FROM events WHERE node = ? "
-                                       "ORDER BY id DESC LIMIT ?"),
-                        {node, std::clamp(limit, 1, m_keepPerNode)});
+    auto q = m_db->exec(
+        QStringLiteral("SELECT node, time, operation, resource, content FROM events WHERE node = ? "
+                       "ORDER BY id DESC LIMIT ?"),
+        {node, std::clamp(limit, 1, m_keepPerNode)});
     if (!q)
         return q.error();
     QList<Event> out;

@@ -30,8 +30,8 @@ public:
         QByteArray content; ///< raw JSON
     };
 
-    static Result<std::unique_ptr<EventLog>> open(Database *db, int keepPerNode = 1000, int flushIntervalMs = 200,
-                                                  QObject *parent = nullptr);
+    static Result<std::unique_ptr<EventLog>> open(Database *db, int keepPerNode = 1000,
+                                                  int flushIntervalMs = 200, QObject *parent = nullptr);
     ~EventLog() override;
 
     /// Queues one event for the next batch.

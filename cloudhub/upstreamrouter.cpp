@@ -12,8 +12,7 @@ namespace qedge::cloud {
 
 UpstreamRouter::UpstreamRouter(Dispatcher *dispatcher, EventLog *log, EventStream *stream, QObject *parent)
     : QObject(parent), m_dispatcher(dispatcher), m_log(log), m_stream(stream)
-{
-}
+{}
 
 bool UpstreamRouter::isCloudModule(const QString &source)
 {
@@ -34,14 +33,14 @@ void UpstreamRouter::route(const QString &node, const Message &m)
     countReceived(m.operation());
     if (m.operation() == op::Error) {
         ++m_errors;
-        qCWarning(lcHubDelivery).noquote() << "edge" << node << "reported an error for" << m.parentId() << "on"
-                                           << m.resource() << ":" << m.contentText().left(500);
+        qCWarning(lcHubDelivery).noquote() << "edge" << node << "reported an error for" << m.parentId()
+                                           << "on" << m.resource() << ":" << m.contentText().left(500);
         return;
     }
     if (isCloudModule(m.source())) {
         ++m_droppedCloudSource;
-        qCDebug(lcHubDelivery).noquote() << "dropped an upstream message from" << node << "with cloud source"
-                                         << m.source();
+        qCDebug(lcHubDelivery).noquote()
+            << "dropped an upstream message from" << node << "with cloud source" << m.source();
         return;
     }
     if (m.operation() == op::Query) {
@@ -67,7 +66,9 @@ void UpstreamRouter::answerQuery(const QString &node, const Message &m)
         ++m_queriesFailed;
         // KubeEdge answers a failed query with the error as content; such responses need no ack.
         Message reply = Message::responseTo(m, QJsonValue(QStringLiteral("%1 not found").arg(resource)));
-        reply.setSource(QStringLiteral("edgecontroller")).setGroup(QStringLiteral("resource")).setResource(resource);
+        reply.setSource(QStringLiteral("edgecontroller"))
+            .setGroup(QStringLiteral("resource"))
+            .setResource(resource);
         m_dispatcher->sendNoAck(node, reply);
         return;
     }
@@ -86,9 +87,9 @@ void UpstreamRouter::store(const QString &node, const Message &m)
 {
     ++m_stored;
     const QString resource = QStringLiteral("node/") + node + u'/' + m.resource();
-    const QDateTime time =
-        m.header().timestamp > 0 ? QDateTime::fromMSecsSinceEpoch(m.header().timestamp, Qt::UTC)
-                                 : QDateTime::currentDateTimeUtc();
+    const QDateTime time = m.header().timestamp > 0
+                               ? QDateTime::fromMSecsSinceEpoch(m.header().timestamp, Qt::UTC)
+                               : QDateTime::currentDateTimeUtc();
     if (m_log)
         m_log->append(EventLog::Event{node, time, m.operation(), resource, m.rawContent()});
     if (m_stream && m_stream->hasClients()) {

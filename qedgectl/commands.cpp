@@ -37,8 +37,9 @@ QString text(const QJsonValue &v)
         return QString::number(qint64(v.toDouble()));
     if (v.isString())
         return v.toString().isEmpty() ? QStringLiteral("-") : v.toString();
-    return QString::fromUtf8(QJsonDocument(v.isObject() ? QJsonDocument(v.toObject()) : QJsonDocument(v.toArray()))
-                                 .toJson(QJsonDocument::Compact));
+    return QString::fromUtf8(
+        QJsonDocument(v.isObject() ? QJsonDocument(v.toObject()) : QJsonDocument(v.toArray()))
+            .toJson(QJsonDocument::Compact));
 }
 
 QString labels(const QJsonObject &o)
@@ -125,13 +126,17 @@ int Commands::nodes()
     QList<QStringList> rows;
     for (const QJsonValue &v : r.json.value(QStringLiteral("nodes")).toArray()) {
         const QJsonObject n = v.toObject();
-        rows.append({text(n.value(QStringLiteral("id"))), n.value(QStringLiteral("online")).toBool() ? QStringLiteral("online") : QStringLiteral("offline"),
+        rows.append({text(n.value(QStringLiteral("id"))),
+                     n.value(QStringLiteral("online")).toBool() ? QStringLiteral("online")
+                                                                : QStringLiteral("offline"),
                      text(n.value(QStringLiteral("queueDepth"))), text(n.value(QStringLiteral("inFlight"))),
                      text(n.value(QStringLiteral("sent"))), text(n.value(QStringLiteral("acked"))),
-                     text(n.value(QStringLiteral("lastSeen"))), labels(n.value(QStringLiteral("labels")).toObject())});
+                     text(n.value(QStringLiteral("lastSeen"))),
+                     labels(n.value(QStringLiteral("labels")).toObject())});
     }
-    out() << renderTable({QStringLiteral("node"), QStringLiteral("status"), QStringLiteral("queue"), QStringLiteral("in-flight"),
-                          QStringLiteral("sent"), QStringLiteral("acked"), QStringLiteral("last-seen"), QStringLiteral("labels")},
+    out() << renderTable({QStringLiteral("node"), QStringLiteral("status"), QStringLiteral("queue"),
+                          QStringLiteral("in-flight"), QStringLiteral("sent"), QStringLiteral("acked"),
+                          QStringLiteral("last-seen"), QStringLiteral("labels")},
                          rows);
     out().flush();
     return ExitOk;
@@ -152,8 +157,8 @@ int Commands::get()
             return ExitOk;
         }
         QList<QStringList> rows;
-        for (const char *key : {"id", "online", "since", "firstSeen", "lastSeen", "remoteAddress", "queueDepth", "inFlight",
-                                "sent", "acked", "certSerial", "certExpiry"})
+        for (const char *key : {"id", "online", "since", "firstSeen", "lastSeen", "remoteAddress",
+                                "queueDepth", "inFlight", "sent", "acked", "certSerial", "certExpiry"})
             rows.append({QLatin1String(key), text(r.json.value(QLatin1String(key)))});
         rows.append({QStringLiteral("labels"), labels(r.json.value(QStringLiteral("labels")).toObject())});
         out() << renderTable({QStringLiteral("field"), QStringLiteral("value")}, rows);
@@ -172,8 +177,10 @@ int Commands::get()
         QList<QStringList> rows;
         for (const QJsonValue &v : r.json.value(QStringLiteral("resources")).toArray()) {
             const QJsonObject meta = metadata(v.toObject());
-            rows.append({text(meta.value(QStringLiteral("namespace"))), text(meta.value(QStringLiteral("name"))),
-                         text(v.toObject().value(QStringLiteral("kind"))), text(meta.value(QStringLiteral("resourceVersion"))),
+            rows.append({text(meta.value(QStringLiteral("namespace"))),
+                         text(meta.value(QStringLiteral("name"))),
+                         text(v.toObject().value(QStringLiteral("kind"))),
+                         text(meta.value(QStringLiteral("resourceVersion"))),
                          text(meta.value(QStringLiteral("uid")))});
         }
         out() << renderTable({QStringLiteral("namespace"), QStringLiteral("name"), QStringLiteral("kind"),
@@ -185,7 +192,9 @@ int Commands::get()
     const QStringList nsName = a.at(3).split(u'/');
     if (nsName.size() != 2 || nsName.at(0).isEmpty() || nsName.at(1).isEmpty())
         return usage(QStringLiteral("\"%1\" is not NAMESPACE/NAME").arg(a.at(3)));
-    const Reply r = m_client.call("GET", node + QStringLiteral("/resources/%1/%2/%3").arg(enc(nsName.at(0)), enc(type), enc(nsName.at(1))));
+    const Reply r = m_client.call(
+        "GET",
+        node + QStringLiteral("/resources/%1/%2/%3").arg(enc(nsName.at(0)), enc(type), enc(nsName.at(1))));
     if (!r.ok)
         return fail(r);
     printJson(r.json); // an object reads best as itself in both formats
@@ -209,7 +218,8 @@ int Commands::apply()
     } else {
         QFile in(m_inv.file);
         if (!in.open(QIODevice::ReadOnly)) {
-            std::fprintf(stderr, "qedgectl: cannot read %s: %s\n", qPrintable(m_inv.file), qPrintable(in.errorString()));
+            std::fprintf(stderr, "qedgectl: cannot read %s: %s\n", qPrintable(m_inv.file),
+                         qPrintable(in.errorString()));
             return ExitUsage;
         }
         data = in.readAll();
@@ -217,9 +227,10 @@ int Commands::apply()
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(data, &err);
     if (err.error != QJsonParseError::NoError) {
-        std::fprintf(stderr, "qedgectl: %s is not valid JSON at offset %d: %s (only JSON is read, not YAML)\n",
-                     qPrintable(m_inv.file == QLatin1String("-") ? QStringLiteral("stdin") : m_inv.file), err.offset,
-                     qPrintable(err.errorString()));
+        std::fprintf(stderr,
+                     "qedgectl: %s is not valid JSON at offset %d: %s (only JSON is read, not YAML)\n",
+                     qPrintable(m_inv.file == QLatin1String("-") ? QStringLiteral("stdin") : m_inv.file),
+                     err.offset, qPrintable(err.errorString()));
         return ExitUsage;
     }
     // One object, an array of objects, or a Kubernetes List ({"items": [...]}).
@@ -241,17 +252,23 @@ int Commands::apply()
             return usage(QStringLiteral("every object needs kind and metadata.name"));
         const QString type = kind.toLower();
         const QString path = m_inv.nodes.size() == 1
-                                 ? QStringLiteral("/api/v1/nodes/%1/resources/%2/%3/%4").arg(enc(m_inv.nodes.first()), enc(ns), enc(type), enc(name))
-                                 : QStringLiteral("/api/v1/resources/%1/%2/%3?nodes=%4").arg(enc(ns), enc(type), enc(name), enc(m_inv.nodes.join(u',')));
+                                 ? QStringLiteral("/api/v1/nodes/%1/resources/%2/%3/%4")
+                                       .arg(enc(m_inv.nodes.first()), enc(ns), enc(type), enc(name))
+                                 : QStringLiteral("/api/v1/resources/%1/%2/%3?nodes=%4")
+                                       .arg(enc(ns), enc(type), enc(name), enc(m_inv.nodes.join(u',')));
         const Reply r = m_client.call("PUT", path, QJsonDocument(o).toJson(QJsonDocument::Compact));
         if (!r.ok)
             return fail(r);
-        const QJsonObject stored = r.json.contains(QStringLiteral("object")) ? r.json.value(QStringLiteral("object")).toObject() : r.json;
+        const QJsonObject stored = r.json.contains(QStringLiteral("object"))
+                                       ? r.json.value(QStringLiteral("object")).toObject()
+                                       : r.json;
         results.append(r.json);
         if (!m_inv.json) {
             out() << QStringLiteral("%1 %2/%3 %4 (resourceVersion %5) on %6\n")
-                         .arg(type, ns, name, r.status == 201 ? QStringLiteral("created") : QStringLiteral("updated"),
-                              metadata(stored).value(QStringLiteral("resourceVersion")).toString(), m_inv.nodes.join(u','));
+                         .arg(type, ns, name,
+                              r.status == 201 ? QStringLiteral("created") : QStringLiteral("updated"),
+                              metadata(stored).value(QStringLiteral("resourceVersion")).toString(),
+                              m_inv.nodes.join(u','));
         }
     }
     if (m_inv.json)
@@ -268,8 +285,9 @@ int Commands::remove()
     const QStringList p = a.at(2).split(u'/');
     if (p.size() != 3 || p.contains(QString()))
         return usage(QStringLiteral("\"%1\" is not NAMESPACE/TYPE/NAME").arg(a.at(2)));
-    const Reply r = m_client.call("DELETE", QStringLiteral("/api/v1/nodes/%1/resources/%2/%3/%4")
-                                                .arg(enc(a.at(1)), enc(p.at(0)), enc(p.at(1).toLower()), enc(p.at(2))));
+    const Reply r =
+        m_client.call("DELETE", QStringLiteral("/api/v1/nodes/%1/resources/%2/%3/%4")
+                                    .arg(enc(a.at(1)), enc(p.at(0)), enc(p.at(1).toLower()), enc(p.at(2))));
     if (!r.ok)
         return fail(r);
     if (m_inv.json)
@@ -303,8 +321,9 @@ int Commands::queue()
     out() << QStringLiteral("depth %1, in flight %2\n")
                  .arg(r.json.value(QStringLiteral("depth")).toInt())
                  .arg(r.json.value(QStringLiteral("inFlight")).toInt());
-    out() << renderTable({QStringLiteral("resource"), QStringLiteral("operation"), QStringLiteral("resource-version"),
-                          QStringLiteral("state"), QStringLiteral("attempts"), QStringLiteral("age"), QStringLiteral("uid")},
+    out() << renderTable({QStringLiteral("resource"), QStringLiteral("operation"),
+                          QStringLiteral("resource-version"), QStringLiteral("state"),
+                          QStringLiteral("attempts"), QStringLiteral("age"), QStringLiteral("uid")},
                          rows);
     out().flush();
     return ExitOk;
@@ -321,7 +340,8 @@ int Commands::tokenCreate()
         body.insert(QStringLiteral("ttl"), double(m_inv.ttl));
     if (!m_inv.nodes.isEmpty())
         body.insert(QStringLiteral("node"), m_inv.nodes.first());
-    const Reply r = m_client.call("POST", QStringLiteral("/api/v1/tokens"), QJsonDocument(body).toJson(QJsonDocument::Compact));
+    const Reply r = m_client.call("POST", QStringLiteral("/api/v1/tokens"),
+                                  QJsonDocument(body).toJson(QJsonDocument::Compact));
     if (!r.ok)
         return fail(r);
     if (m_inv.json)
@@ -341,7 +361,8 @@ int Commands::events()
     const QString node = m_inv.nodes.isEmpty() ? QString() : m_inv.nodes.first();
     if (!m_inv.follow) {
         if (node.isEmpty())
-            return usage(QStringLiteral("events needs --follow, or --node NODE for the stored events of a node"));
+            return usage(
+                QStringLiteral("events needs --follow, or --node NODE for the stored events of a node"));
         const Reply r = m_client.call("GET", QStringLiteral("/api/v1/nodes/%1/events").arg(enc(node)));
         if (!r.ok)
             return fail(r);
@@ -353,9 +374,12 @@ int Commands::events()
         for (const QJsonValue &v : r.json.value(QStringLiteral("events")).toArray()) {
             const QJsonObject e = v.toObject();
             rows.append({text(e.value(QStringLiteral("time"))), text(e.value(QStringLiteral("operation"))),
-                         text(e.value(QStringLiteral("resource"))), text(e.value(QStringLiteral("content"))).left(80)});
+                         text(e.value(QStringLiteral("resource"))),
+                         text(e.value(QStringLiteral("content"))).left(80)});
         }
-        out() << renderTable({QStringLiteral("time"), QStringLiteral("operation"), QStringLiteral("resource"), QStringLiteral("content")}, rows);
+        out() << renderTable({QStringLiteral("time"), QStringLiteral("operation"), QStringLiteral("resource"),
+                              QStringLiteral("content")},
+                             rows);
         out().flush();
         return ExitOk;
     }
@@ -367,12 +391,14 @@ int Commands::events()
         } else {
             QStringList rest;
             for (auto it = e.constBegin(); it != e.constEnd(); ++it) {
-                if (it.key() == QLatin1String("time") || it.key() == QLatin1String("type") || it.key() == QLatin1String("node"))
+                if (it.key() == QLatin1String("time") || it.key() == QLatin1String("type") ||
+                    it.key() == QLatin1String("node"))
                     continue;
                 rest.append(it.key() + u'=' + text(it.value()));
             }
             out() << QStringLiteral("%1  %2  %3  %4\n")
-                         .arg(e.value(QStringLiteral("time")).toString(), e.value(QStringLiteral("type")).toString().leftJustified(18),
+                         .arg(e.value(QStringLiteral("time")).toString(),
+                              e.value(QStringLiteral("type")).toString().leftJustified(18),
                               text(e.value(QStringLiteral("node"))).leftJustified(12), rest.join(u' '));
         }
         out().flush();

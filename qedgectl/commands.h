@@ -9,11 +9,11 @@ namespace qedge::ctl {
 /// What the command line asked for, besides the hub settings.
 struct Invocation
 {
-    QStringList args;   ///< positional arguments: the command and its operands
-    bool json = false;  ///< -o json
-    QString file;       ///< apply -f
-    QStringList nodes;  ///< --node (apply: targets; events/token: the one node)
-    qint64 ttl = -1;    ///< token create --ttl
+    QStringList args;  ///< positional arguments: the command and its operands
+    bool json = false; ///< -o json
+    QString file;      ///< apply -f
+    QStringList nodes; ///< --node (apply: targets; events/token: the one node)
+    qint64 ttl = -1;   ///< token create --ttl
     bool follow = false;
 };
 

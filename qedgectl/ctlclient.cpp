@@ -29,7 +29,8 @@ QString hintFor(int status)
 
 } // namespace
 
-Client::Client(const Settings &settings) : m_settings(settings), m_tls(QSslConfiguration::defaultConfiguration())
+Client::Client(const Settings &settings)
+    : m_settings(settings), m_tls(QSslConfiguration::defaultConfiguration())
 {
     if (!settings.cacert.isEmpty())
         m_tls.setCaCertificates(QSslCertificate::fromPath(settings.cacert));
@@ -58,7 +59,8 @@ Reply Client::call(const QByteArray &method, const QString &pathAndQuery, const 
     out.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     out.body = reply->readAll();
     if (out.status == 0) {
-        out.error = QStringLiteral("cannot reach the hub at %1: %2").arg(m_settings.hub, reply->errorString());
+        out.error =
+            QStringLiteral("cannot reach the hub at %1: %2").arg(m_settings.hub, reply->errorString());
         out.exitCode = ExitUnreachable;
         reply->deleteLater();
         return out;
@@ -94,13 +96,13 @@ int Client::follow(const QString &query, const std::function<void(const QJsonObj
     bool connected = false;
     QEventLoop loop;
     QObject::connect(&socket, &QWebSocket::connected, &loop, [&] { connected = true; });
-    QObject::connect(&socket, &QWebSocket::textMessageReceived, &loop, [&](const QString &text) {
-        onEvent(QJsonDocument::fromJson(text.toUtf8()).object());
-    });
+    QObject::connect(&socket, &QWebSocket::textMessageReceived, &loop,
+                     [&](const QString &text) { onEvent(QJsonDocument::fromJson(text.toUtf8()).object()); });
     QObject::connect(&socket, &QWebSocket::disconnected, &loop, [&] {
         if (!connected) {
-            qCritical("qedgectl: cannot open the event stream at %s: %s", qPrintable(url.toString()),
-                      qPrintable(socket.errorString() + QStringLiteral(" (a bad token is refused with 401)")));
+            qCritical(
+                "qedgectl: cannot open the event stream at %s: %s", qPrintable(url.toString()),
+                qPrintable(socket.errorString() + QStringLiteral(" (a bad token is refused with 401)")));
             code = ExitUnreachable;
         } else {
             qCritical("qedgectl: the hub closed the event stream");

@@ -30,8 +30,8 @@ Settings Settings::resolve(const Flags &flags)
     Settings s;
     s.configFile = env("QEDGECTL_CONFIG");
     if (s.configFile.isEmpty())
-        s.configFile = QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
-                       + QStringLiteral("/qedge/qedgectl.conf");
+        s.configFile = QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+                       QStringLiteral("/qedge/qedgectl.conf");
     QString fileHub, fileToken, fileTokenFile, fileCa;
     if (QFileInfo::exists(s.configFile)) {
         QSettings ini(s.configFile, QSettings::IniFormat);

@@ -8,11 +8,11 @@ namespace qedge::ctl {
 /// (QEDGECTL_CONFIG or ~/.config/qedge/qedgectl.conf: keys hub, token, token_file, cacert).
 struct Settings
 {
-    QString hub;       ///< https://host:port
+    QString hub; ///< https://host:port
     QString token;
-    QString cacert;    ///< PEM file of the hub CA; empty: the system's roots
+    QString cacert; ///< PEM file of the hub CA; empty: the system's roots
     QString configFile;
-    QString error;     ///< why the settings are unusable (reading the token file failed...)
+    QString error; ///< why the settings are unusable (reading the token file failed...)
 
     struct Flags
     {

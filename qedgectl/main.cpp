@@ -36,16 +36,24 @@ int main(int argc, char **argv)
         "Exit codes: 0 ok, 1 the hub refused (4xx/5xx), 2 bad usage or input, 3 hub unreachable."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption hub(QStringLiteral("hub"), QStringLiteral("Admin API URL (https://host:10010)."), QStringLiteral("URL"));
-    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("Bearer token."), QStringLiteral("T"));
-    const QCommandLineOption tokenFile(QStringLiteral("token-file"), QStringLiteral("File holding the bearer token."), QStringLiteral("F"));
-    const QCommandLineOption cacert(QStringLiteral("cacert"), QStringLiteral("The hub CA (DATA_DIR/pki/ca.crt)."), QStringLiteral("FILE"));
-    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")}, QStringLiteral("table (default) or json."),
-                                    QStringLiteral("FORMAT"), QStringLiteral("table"));
-    const QCommandLineOption file({QStringLiteral("f"), QStringLiteral("filename")}, QStringLiteral("apply: JSON file, - for stdin."),
-                                  QStringLiteral("FILE"));
-    const QCommandLineOption node(QStringLiteral("node"), QStringLiteral("Target node(s), comma separated."), QStringLiteral("N"));
-    const QCommandLineOption ttl(QStringLiteral("ttl"), QStringLiteral("token create: lifetime in seconds."), QStringLiteral("S"));
+    const QCommandLineOption hub(QStringLiteral("hub"), QStringLiteral("Admin API URL (https://host:10010)."),
+                                 QStringLiteral("URL"));
+    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("Bearer token."),
+                                   QStringLiteral("T"));
+    const QCommandLineOption tokenFile(QStringLiteral("token-file"),
+                                       QStringLiteral("File holding the bearer token."), QStringLiteral("F"));
+    const QCommandLineOption cacert(QStringLiteral("cacert"),
+                                    QStringLiteral("The hub CA (DATA_DIR/pki/ca.crt)."),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption output({QStringLiteral("o"), QStringLiteral("output")},
+                                    QStringLiteral("table (default) or json."), QStringLiteral("FORMAT"),
+                                    QStringLiteral("table"));
+    const QCommandLineOption file({QStringLiteral("f"), QStringLiteral("filename")},
+                                  QStringLiteral("apply: JSON file, - for stdin."), QStringLiteral("FILE"));
+    const QCommandLineOption node(QStringLiteral("node"), QStringLiteral("Target node(s), comma separated."),
+                                  QStringLiteral("N"));
+    const QCommandLineOption ttl(QStringLiteral("ttl"), QStringLiteral("token create: lifetime in seconds."),
+                                 QStringLiteral("S"));
     const QCommandLineOption follow(QStringLiteral("follow"), QStringLiteral("events: keep streaming."));
     parser.addOptions({hub, token, tokenFile, cacert, output, file, node, ttl, follow});
     if (!parser.parse(QCoreApplication::arguments())) {
@@ -78,8 +86,8 @@ int main(int argc, char **argv)
         }
     }
 
-    const Settings settings =
-        Settings::resolve({parser.value(hub), parser.value(token), parser.value(tokenFile), parser.value(cacert)});
+    const Settings settings = Settings::resolve(
+        {parser.value(hub), parser.value(token), parser.value(tokenFile), parser.value(cacert)});
     if (!settings.error.isEmpty()) {
         std::fprintf(stderr, "qedgectl: %s\n", qPrintable(settings.error));
         return ExitUsage;

@@ -165,13 +165,17 @@ public:
                 if (sent == 0)
                     firstUs = now;
                 const QString name = QStringLiteral("%1-%2").arg(phase).arg(sent);
-                const QJsonObject body{{QStringLiteral("kind"), QStringLiteral("ConfigMap")},
-                                       {QStringLiteral("apiVersion"), QStringLiteral("v1")},
-                                       {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name}}},
-                                       {QStringLiteral("data"), QJsonObject{{QStringLiteral("sentAtUs"), QString::number(now)},
-                                                                            {QStringLiteral("payload"), QString::fromLatin1(padding())}}}};
-                QNetworkRequest req(QUrl(m_hub.adminUrl().toString()
-                                         + QStringLiteral("/api/v1/resources/default/configmap/%1?selector=%2=yes").arg(name, group)));
+                const QJsonObject body{
+                    {QStringLiteral("kind"), QStringLiteral("ConfigMap")},
+                    {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+                    {QStringLiteral("metadata"), QJsonObject{{QStringLiteral("name"), name}}},
+                    {QStringLiteral("data"),
+                     QJsonObject{{QStringLiteral("sentAtUs"), QString::number(now)},
+                                 {QStringLiteral("payload"), QString::fromLatin1(padding())}}}};
+                QNetworkRequest req(
+                    QUrl(m_hub.adminUrl().toString() +
+                         QStringLiteral("/api/v1/resources/default/configmap/%1?selector=%2=yes")
+                             .arg(name, group)));
                 req.setSslConfiguration(m_tls);
                 req.setRawHeader("Authorization", "Bearer " + m_hub.adminToken());
                 req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -200,8 +204,12 @@ public:
 
     quint64 ackedTotal()
     {
-        return quint64(m_api.get(QStringLiteral("/api/v1/stats")).json().value(QStringLiteral("messages")).toObject()
-                           .value(QStringLiteral("acked")).toDouble());
+        return quint64(m_api.get(QStringLiteral("/api/v1/stats"))
+                           .json()
+                           .value(QStringLiteral("messages"))
+                           .toObject()
+                           .value(QStringLiteral("acked"))
+                           .toDouble());
     }
 
 private:
@@ -224,8 +232,11 @@ public:
         QFile conf(dir + QStringLiteral("/mosquitto.conf"));
         if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
             return false;
-        QByteArray text = "listener " + QByteArray::number(m_port) + " 127.0.0.1\nallow_anonymous true\n"
-                          "persistence true\npersistence_location " + QFile::encodeName(dir) + "/\nautosave_interval 1\n"
+        QByteArray text = "listener " + QByteArray::number(m_port) +
+                          " 127.0.0.1\nallow_anonymous true\n"
+                          "persistence true\npersistence_location " +
+                          QFile::encodeName(dir) +
+                          "/\nautosave_interval 1\n"
                           "max_inflight_messages 100\nmax_queued_messages 0\nlog_dest none\n";
         if (::getuid() == 0)
             text += "user root\n";
@@ -261,7 +272,8 @@ public:
     explicit Publisher(quint16 port)
     {
         m_m = mosquitto_new("bench-pub", true, this);
-        mosquitto_publish_callback_set(m_m, [](mosquitto *, void *self, int) { ++static_cast<Publisher *>(self)->m_acked; });
+        mosquitto_publish_callback_set(
+            m_m, [](mosquitto *, void *self, int) { ++static_cast<Publisher *>(self)->m_acked; });
         mosquitto_connect(m_m, "127.0.0.1", port, 60);
         mosquitto_loop_start(m_m);
     }
@@ -301,9 +313,11 @@ private:
 
 void printRow(const char *who, int nodes, const Figures &sat, const Figures &half)
 {
-    const QByteArray acked = sat.ackedPerSec > 0 ? QByteArray::number(sat.ackedPerSec, 'f', 0) : QByteArray("-");
-    std::printf("%-9s %6d %8lld %12.0f %12s %9.1f %9.1f %10.1f %9.1f\n", who, nodes, static_cast<long long>(sat.messages), sat.perSec,
-                acked.constData(), sat.p50Ms, sat.p99Ms, half.p50Ms, half.p99Ms);
+    const QByteArray acked =
+        sat.ackedPerSec > 0 ? QByteArray::number(sat.ackedPerSec, 'f', 0) : QByteArray("-");
+    std::printf("%-9s %6d %8lld %12.0f %12s %9.1f %9.1f %10.1f %9.1f\n", who, nodes,
+                static_cast<long long>(sat.messages), sat.perSec, acked.constData(), sat.p50Ms, sat.p99Ms,
+                half.p50Ms, half.p99Ms);
     std::fflush(stdout);
 }
 
@@ -314,12 +328,14 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     QCommandLineParser p;
-    const QCommandLineOption levelsOpt(QStringLiteral("levels"), QStringLiteral("node counts"), QStringLiteral("LIST"),
-                                       QStringLiteral("1,100,1000"));
-    const QCommandLineOption messagesOpt(QStringLiteral("messages"), QStringLiteral("messages per saturation phase"), QStringLiteral("M"),
+    const QCommandLineOption levelsOpt(QStringLiteral("levels"), QStringLiteral("node counts"),
+                                       QStringLiteral("LIST"), QStringLiteral("1,100,1000"));
+    const QCommandLineOption messagesOpt(QStringLiteral("messages"),
+                                         QStringLiteral("messages per saturation phase"), QStringLiteral("M"),
                                          QStringLiteral("10000"));
-    const QCommandLineOption workdirOpt(QStringLiteral("workdir"), QStringLiteral("hub data and certificate cache"), QStringLiteral("DIR"),
-                                        QDir::tempPath() + QStringLiteral("/qedge-bench-delivery"));
+    const QCommandLineOption workdirOpt(
+        QStringLiteral("workdir"), QStringLiteral("hub data and certificate cache"), QStringLiteral("DIR"),
+        QDir::tempPath() + QStringLiteral("/qedge-bench-delivery"));
     const QCommandLineOption noPeer(QStringLiteral("no-peer"), QStringLiteral("skip mosquitto"));
     p.addHelpOption();
     p.addOptions({levelsOpt, messagesOpt, workdirOpt, noPeer});
@@ -339,25 +355,28 @@ int main(int argc, char **argv)
     QMap<int, std::pair<Figures, Figures>> qedge, peer;
 
     {
-        HubProcess hub({QStringLiteral("--node-limit"), QString::number(maxNodes + 100), QStringLiteral("--keepalive-interval"),
-                        QStringLiteral("60")},
+        HubProcess hub({QStringLiteral("--node-limit"), QString::number(maxNodes + 100),
+                        QStringLiteral("--keepalive-interval"), QStringLiteral("60")},
                        hubDir);
         if (!hub.start()) {
             std::fprintf(stderr, "cloudhub did not start:\n%s\n", qPrintable(hub.output()));
             return 1;
         }
         std::printf("cloudhub pid %lld, data %s; connecting %d edges (certificates cached in %s/edges)\n",
-                    static_cast<long long>(hub.process().processId()), qPrintable(hubDir), maxNodes, qPrintable(workdir));
+                    static_cast<long long>(hub.process().processId()), qPrintable(hubDir), maxNodes,
+                    qPrintable(workdir));
         std::fflush(stdout);
         Generator edges;
         QElapsedTimer t;
         t.start();
         if (!edges.start(QStringLiteral(QEDGE_BINARY_DIR "/tests/bench/bench_delivery_edges"),
-                         {QStringLiteral("--ws-port"), QString::number(hub.webSocketPort()), QStringLiteral("--bootstrap"),
-                          hub.bootstrapUrl().toString(), QStringLiteral("--token"), hub.joinToken(), QStringLiteral("--nodes"),
-                          QString::number(maxNodes), QStringLiteral("--prefix"), QStringLiteral("bench-"), QStringLiteral("--cache"),
-                          workdir + QStringLiteral("/edges"), QStringLiteral("--ca"), hubDir + QStringLiteral("/pki/ca.crt")})
-            || !edges.waitLine("ready", 600000)) {
+                         {QStringLiteral("--ws-port"), QString::number(hub.webSocketPort()),
+                          QStringLiteral("--bootstrap"), hub.bootstrapUrl().toString(),
+                          QStringLiteral("--token"), hub.joinToken(), QStringLiteral("--nodes"),
+                          QString::number(maxNodes), QStringLiteral("--prefix"), QStringLiteral("bench-"),
+                          QStringLiteral("--cache"), workdir + QStringLiteral("/edges"),
+                          QStringLiteral("--ca"), hubDir + QStringLiteral("/pki/ca.crt")}) ||
+            !edges.waitLine("ready", 600000)) {
             std::fprintf(stderr, "the edges did not come up\n");
             return 1;
         }
@@ -389,11 +408,14 @@ int main(int argc, char **argv)
             const double rate = sat.perSec / 2; // messages/s
             const int halfObjects = int(std::clamp(rate * 3.0 / n, 10.0, double(objects)));
             edges.phase("half" + QByteArray::number(n), qint64(halfObjects) * n);
-            const qint64 hstart = run.put(group, QStringLiteral("half%1").arg(n), halfObjects, qint64(1e6 * n / std::max(rate, 1.0)));
+            const qint64 hstart = run.put(group, QStringLiteral("half%1").arg(n), halfObjects,
+                                          qint64(1e6 * n / std::max(rate, 1.0)));
             if (auto done = edges.waitLine("done", 300000))
                 Generator::fill(half, *done, hstart);
-            std::printf("QEdge N=%d: %lld msgs, %.0f msg/s (acks recorded: %.0f/s), p50 %.1f ms p99 %.1f ms; half load p50 %.1f p99 %.1f\n", n,
-                        static_cast<long long>(sat.messages), sat.perSec, sat.ackedPerSec, sat.p50Ms, sat.p99Ms, half.p50Ms, half.p99Ms);
+            std::printf("QEdge N=%d: %lld msgs, %.0f msg/s (acks recorded: %.0f/s), p50 %.1f ms p99 %.1f ms; "
+                        "half load p50 %.1f p99 %.1f\n",
+                        n, static_cast<long long>(sat.messages), sat.perSec, sat.ackedPerSec, sat.p50Ms,
+                        sat.p99Ms, half.p50Ms, half.p99Ms);
             qedge.insert(n, {sat, half});
         }
         edges.stop();
@@ -410,9 +432,10 @@ int main(int argc, char **argv)
             }
             Generator subs;
             const QByteArray topic = "bench/n" + QByteArray::number(n);
-            if (!subs.start(QStringLiteral(QEDGE_BINARY_DIR "/tests/bench/bench_delivery_mqtt"),
-                            {QString::number(broker.port()), QString::number(n), QString::fromLatin1(topic)})
-                || !subs.waitLine("ready", 120000)) {
+            if (!subs.start(
+                    QStringLiteral(QEDGE_BINARY_DIR "/tests/bench/bench_delivery_mqtt"),
+                    {QString::number(broker.port()), QString::number(n), QString::fromLatin1(topic)}) ||
+                !subs.waitLine("ready", 120000)) {
                 std::fprintf(stderr, "the subscribers did not come up (broker port %d)\n", broker.port());
                 break;
             }
@@ -428,23 +451,28 @@ int main(int argc, char **argv)
                 const double rate = sat.perSec / 2;
                 const int halfObjects = int(std::clamp(rate * 3.0 / n, 10.0, double(objects)));
                 subs.phase("half", qint64(halfObjects) * n);
-                const qint64 hstart = pub.publish(topic.constData(), halfObjects, qint64(1e6 * n / std::max(rate, 1.0)));
+                const qint64 hstart =
+                    pub.publish(topic.constData(), halfObjects, qint64(1e6 * n / std::max(rate, 1.0)));
                 if (auto done = subs.waitLine("done", 300000))
                     Generator::fill(half, *done, hstart);
             }
             subs.stop();
             broker.stop();
-            std::printf("mosquitto N=%d: %lld msgs, %.0f msg/s, p50 %.1f ms p99 %.1f ms; half load p50 %.1f p99 %.1f\n", n,
-                        static_cast<long long>(sat.messages), sat.perSec, sat.p50Ms, sat.p99Ms, half.p50Ms, half.p99Ms);
+            std::printf("mosquitto N=%d: %lld msgs, %.0f msg/s, p50 %.1f ms p99 %.1f ms; half load p50 %.1f "
+                        "p99 %.1f\n",
+                        n, static_cast<long long>(sat.messages), sat.perSec, sat.p50Ms, sat.p99Ms, half.p50Ms,
+                        half.p99Ms);
             peer.insert(n, {sat, half});
         }
         mosquitto_lib_cleanup();
     }
 
-    std::printf("\n1 KiB objects, fan-out to N nodes; msg/s = messages delivered (one per node per object) per second;\n"
-                "latency = sent by the cloud side -> received by the edge; half = paced at half the measured rate.\n\n");
-    std::printf("%-9s %6s %8s %12s %12s %9s %9s %10s %9s\n", "system", "nodes", "msgs", "msg/s", "acked msg/s", "p50 ms", "p99 ms",
-                "half p50", "half p99");
+    std::printf("\n1 KiB objects, fan-out to N nodes; msg/s = messages delivered (one per node per object) "
+                "per second;\n"
+                "latency = sent by the cloud side -> received by the edge; half = paced at half the measured "
+                "rate.\n\n");
+    std::printf("%-9s %6s %8s %12s %12s %9s %9s %10s %9s\n", "system", "nodes", "msgs", "msg/s",
+                "acked msg/s", "p50 ms", "p99 ms", "half p50", "half p99");
     for (int n : levels) {
         printRow("QEdge", n, qedge.value(n).first, qedge.value(n).second);
         if (peer.contains(n))

@@ -33,7 +33,6 @@ namespace {
 
 const QByteArray Project = "e632aba927ea4ac2b575ec1603d56f10";
 
-
 qint64 monoUs()
 {
     timespec ts{};
@@ -53,8 +52,8 @@ struct Phase
 };
 
 /// Loads the node's cached identity, or bootstraps and caches it.
-bool identityFor(test::TestEdge &edge, const QString &cacheDir, const crypto::Certificate &hubCa, const QUrl &bootstrap,
-                 const QString &token)
+bool identityFor(test::TestEdge &edge, const QString &cacheDir, const crypto::Certificate &hubCa,
+                 const QUrl &bootstrap, const QString &token)
 {
     QFile certFile(cacheDir + u'/' + edge.node() + QStringLiteral(".crt"));
     QFile keyFile(cacheDir + u'/' + edge.node() + QStringLiteral(".key"));
@@ -69,7 +68,8 @@ bool identityFor(test::TestEdge &edge, const QString &cacheDir, const crypto::Ce
     certFile.close();
     keyFile.close();
     if (Status s = edge.bootstrap(bootstrap, token); !s) {
-        std::fprintf(stderr, "bootstrap of %s failed: %s\n", qPrintable(edge.node()), qPrintable(s.errorMessage()));
+        std::fprintf(stderr, "bootstrap of %s failed: %s\n", qPrintable(edge.node()),
+                     qPrintable(s.errorMessage()));
         return false;
     }
     if (!certFile.open(QIODevice::WriteOnly) || !keyFile.open(QIODevice::WriteOnly))
@@ -85,13 +85,20 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
-    const QCommandLineOption wsPort(QStringLiteral("ws-port"), QStringLiteral("edge WebSocket port"), QStringLiteral("P"));
-    const QCommandLineOption bootstrap(QStringLiteral("bootstrap"), QStringLiteral("bootstrap URL"), QStringLiteral("URL"));
-    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("join token"), QStringLiteral("T"));
-    const QCommandLineOption nodes(QStringLiteral("nodes"), QStringLiteral("node count"), QStringLiteral("N"));
-    const QCommandLineOption prefix(QStringLiteral("prefix"), QStringLiteral("node name prefix"), QStringLiteral("S"));
-    const QCommandLineOption cache(QStringLiteral("cache"), QStringLiteral("certificate cache dir"), QStringLiteral("DIR"));
-    const QCommandLineOption caFile(QStringLiteral("ca"), QStringLiteral("hub CA (PEM)"), QStringLiteral("FILE"));
+    const QCommandLineOption wsPort(QStringLiteral("ws-port"), QStringLiteral("edge WebSocket port"),
+                                    QStringLiteral("P"));
+    const QCommandLineOption bootstrap(QStringLiteral("bootstrap"), QStringLiteral("bootstrap URL"),
+                                       QStringLiteral("URL"));
+    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("join token"),
+                                   QStringLiteral("T"));
+    const QCommandLineOption nodes(QStringLiteral("nodes"), QStringLiteral("node count"),
+                                   QStringLiteral("N"));
+    const QCommandLineOption prefix(QStringLiteral("prefix"), QStringLiteral("node name prefix"),
+                                    QStringLiteral("S"));
+    const QCommandLineOption cache(QStringLiteral("cache"), QStringLiteral("certificate cache dir"),
+                                   QStringLiteral("DIR"));
+    const QCommandLineOption caFile(QStringLiteral("ca"), QStringLiteral("hub CA (PEM)"),
+                                    QStringLiteral("FILE"));
     p.addOptions({wsPort, bootstrap, token, nodes, prefix, cache, caFile});
     p.process(app);
     const int n = p.value(nodes).toInt();
@@ -124,7 +131,8 @@ int main(int argc, char **argv)
         auto m = codec::decode(text.toUtf8());
         if (!m || m->group() != QLatin1String("resource") || m->operation() == op::Response)
             return;
-        socket->sendTextMessage(QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK")))));
+        socket->sendTextMessage(
+            QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK")))));
         if (!phase.active)
             return;
         // Only the stamp is needed: find it in the raw content rather than parsing 1 KiB of JSON.
@@ -140,10 +148,13 @@ int main(int argc, char **argv)
         if (phase.count == phase.expected) {
             std::sort(phase.latencies.begin(), phase.latencies.end());
             const auto pct = [&](double q) {
-                return phase.latencies.empty() ? 0 : phase.latencies[size_t(q * double(phase.latencies.size() - 1))];
+                return phase.latencies.empty()
+                           ? 0
+                           : phase.latencies[size_t(q * double(phase.latencies.size() - 1))];
             };
-            std::printf("done %s %lld %lld %lld %lld %lld %lld\n", phase.name.constData(), phase.count, phase.firstUs, phase.lastUs,
-                        pct(0.5), pct(0.99), phase.latencies.empty() ? 0 : phase.latencies.back());
+            std::printf("done %s %lld %lld %lld %lld %lld %lld\n", phase.name.constData(), phase.count,
+                        phase.firstUs, phase.lastUs, pct(0.5), pct(0.99),
+                        phase.latencies.empty() ? 0 : phase.latencies.back());
             std::fflush(stdout);
             phase.active = false;
         }
@@ -182,8 +193,8 @@ int main(int argc, char **argv)
 
     QTimer keepalive;
     QObject::connect(&keepalive, &QTimer::timeout, &app, [&] {
-        const QString ka = QString::fromUtf8(codec::encode(
-            Message::create(QStringLiteral("edgehub"), QStringLiteral("resource"), op::Keepalive, QStringLiteral("node"))));
+        const QString ka = QString::fromUtf8(codec::encode(Message::create(
+            QStringLiteral("edgehub"), QStringLiteral("resource"), op::Keepalive, QStringLiteral("node"))));
         for (QWebSocket *s : std::as_const(sockets))
             s->sendTextMessage(ka);
     });

@@ -73,9 +73,11 @@ void onMessage(mosquitto *, void *, const mosquitto_message *msg)
     if (g_phase.count == g_phase.expected) {
         auto &l = g_phase.latencies;
         std::sort(l.begin(), l.end());
-        const auto pct = [&](double q) { return l.empty() ? 0LL : l[static_cast<size_t>(q * double(l.size() - 1))]; };
-        std::printf("done %s %lld %lld %lld %lld %lld %lld\n", g_phase.name.c_str(), g_phase.count, g_phase.firstUs,
-                    g_phase.lastUs, pct(0.5), pct(0.99), l.empty() ? 0LL : l.back());
+        const auto pct = [&](double q) {
+            return l.empty() ? 0LL : l[static_cast<size_t>(q * double(l.size() - 1))];
+        };
+        std::printf("done %s %lld %lld %lld %lld %lld %lld\n", g_phase.name.c_str(), g_phase.count,
+                    g_phase.firstUs, g_phase.lastUs, pct(0.5), pct(0.99), l.empty() ? 0LL : l.back());
         std::fflush(stdout);
         g_phase.active = false;
     }

@@ -20,7 +20,8 @@ bool upgrade(QTcpSocket &s, quint16 port, const QByteArray &query)
     s.connectToHost(QHostAddress::LocalHost, port);
     for (int i = 0; i < 300 && s.state() != QAbstractSocket::ConnectedState; ++i)
         QTest::qWait(10);
-    s.write("GET /api/v1/events" + query + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.write("GET /api/v1/events" + query +
+            " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     QByteArray head;
     for (int i = 0; i < 300 && !head.contains("\r\n\r\n"); ++i) {
@@ -99,7 +100,8 @@ void TestEventStream::filtersByNode()
     QTRY_VERIFY((a += all.readAll(), fa += frames(a), fa.size() == 2));
     QTRY_VERIFY((b += one.readAll(), fb += frames(b), fb.size() == 1));
     QCOMPARE(QJsonDocument::fromJson(fb.at(0)).object().value(QStringLiteral("seq")).toInt(), 2);
-    QVERIFY(QJsonDocument::fromJson(fa.at(0)).object().value(QStringLiteral("time")).toString().endsWith(u'Z'));
+    QVERIFY(
+        QJsonDocument::fromJson(fa.at(0)).object().value(QStringLiteral("time")).toString().endsWith(u'Z'));
     QTest::qWait(100);
     b += one.readAll();
     QCOMPARE(frames(b).size(), 0);
@@ -132,11 +134,13 @@ void TestEventStream::slowClientMissesEventsAndIsTold()
     const auto isDropped = [](const QByteArray &f) {
         return QJsonDocument::fromJson(f).object().value(QStringLiteral("type")) == QLatin1String("dropped");
     };
-    QTRY_VERIFY_WITH_TIMEOUT((buf += slow.readAll(), got += frames(buf), !got.isEmpty() && isDropped(got.last())), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (buf += slow.readAll(), got += frames(buf), !got.isEmpty() && isDropped(got.last())), 20000);
     stream.publish(makeEvent(QStringLiteral("edge-1"), Published));
-    QTRY_VERIFY_WITH_TIMEOUT((buf += slow.readAll(), got += frames(buf),
-                              QJsonDocument::fromJson(got.last()).object().value(QStringLiteral("seq")).toInt() == Published),
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (buf += slow.readAll(), got += frames(buf),
+         QJsonDocument::fromJson(got.last()).object().value(QStringLiteral("seq")).toInt() == Published),
+        5000);
     int events = 0;
     quint64 toldDropped = 0;
     for (const QByteArray &f : std::as_const(got)) {

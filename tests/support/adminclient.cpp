@@ -18,8 +18,7 @@ QJsonObject AdminReply::json() const
 AdminClient::AdminClient(const QUrl &base, const QString &caFile, const QByteArray &token)
     : m_base(base), m_ca(QSslCertificate::fromPath(caFile)), m_nam(std::make_shared<QNetworkAccessManager>()),
       m_token(token)
-{
-}
+{}
 
 AdminReply AdminClient::call(const QByteArray &method, const QString &pathAndQuery, const QByteArray &body,
                              int timeoutMs) const
@@ -79,8 +78,9 @@ bool AdminClient::openEvents(QWebSocket &socket, const QString &query, int timeo
 
 EventCollector::EventCollector(QWebSocket *socket)
 {
-    connect(socket, &QWebSocket::textMessageReceived, this,
-            [this](const QString &text) { m_events.append(QJsonDocument::fromJson(text.toUtf8()).object()); });
+    connect(socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+        m_events.append(QJsonDocument::fromJson(text.toUtf8()).object());
+    });
 }
 
 std::optional<QJsonObject> EventCollector::waitFor(const std::function<bool(const QJsonObject &)> &pred,

@@ -62,7 +62,8 @@ public:
     explicit EventCollector(QWebSocket *socket);
     const QList<QJsonObject> &events() const { return m_events; }
     /// Waits for an event matching pred (already received ones count).
-    std::optional<QJsonObject> waitFor(const std::function<bool(const QJsonObject &)> &pred, int timeoutMs = 5000);
+    std::optional<QJsonObject> waitFor(const std::function<bool(const QJsonObject &)> &pred,
+                                       int timeoutMs = 5000);
 
 private:
     QList<QJsonObject> m_events;
