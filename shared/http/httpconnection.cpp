@@ -198,11 +198,11 @@ void HttpConnection::dispatch()
     Router::Match match = m_router.match(m_head.method, m_head.rawPath);
     if (!match.handler) {
         if (match.allowed.isEmpty()) {
-            respond(m_sequence, Response::error(404, QStringLiteral("not-found"),
+            respond(m_sequence, Response::error(404, QStringLiteral("not_found"),
                                                 QStringLiteral("no resource at %1").arg(m_request.path)));
         } else {
             Response r = Response::error(
-                405, QStringLiteral("method-not-allowed"),
+                405, QStringLiteral("method_not_allowed"),
                 QStringLiteral("%1 is not allowed here").arg(QString::fromLatin1(m_head.method)));
             r.headers.append({QByteArrayLiteral("Allow"), match.allowed.join(", ")});
             respond(m_sequence, r);
@@ -274,6 +274,18 @@ void HttpConnection::respond(quint64 sequence, const Response &response)
         process();
 }
 
+namespace {
+// Rejection reasons are metric labels ("body-too-large"); the JSON error code follows the API
+// contract in docs/api.md ("payload_too_large", snake case).
+QString apiErrorCode(const QString &reason)
+{
+    if (reason == QLatin1String("body-too-large"))
+        return QStringLiteral("payload_too_large");
+    QString code = reason;
+    return code.replace(u'-', u'_');
+}
+} // namespace
+
 void HttpConnection::fail(int status, const QString &reason, const QString &detail)
 {
     if (m_countRejection)
@@ -281,7 +293,7 @@ void HttpConnection::fail(int status, const QString &reason, const QString &deta
     qCDebug(lcHttp) << "closing connection from" << m_socket->peerAddress() << status << reason << detail;
     ++m_sequence;
     m_responderTimer.stop();
-    m_socket->write(Response::error(status, reason, detail).serialize(false));
+    m_socket->write(Response::error(status, apiErrorCode(reason), detail).serialize(false));
     closeAfterWrite();
 }
 

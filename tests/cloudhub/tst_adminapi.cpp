@@ -383,12 +383,6 @@ void TestAdminApi::errorsChangeNothing()
     const QByteArray before = snapshot();
     const AdminReply r = m_api->call(method, path, body);
     QCOMPARE(r.status, status);
-    if (QByteArray(QTest::currentDataTag()) == "method not allowed" ||
-        QByteArray(QTest::currentDataTag()) == "no such route")
-        QEXPECT_FAIL("",
-                     "shared/http answers unrouted requests with hyphenated codes (not-found), docs/api.md "
-                     "says not_found",
-                     Continue);
     QCOMPARE(r.error(), error);
     QVERIFY2(!r.json().value(QStringLiteral("detail")).toString().isEmpty(), r.body.constData());
     QCOMPARE(snapshot(), before);

@@ -343,7 +343,7 @@ void tst_HttpServer::routing()
     const HttpResult r = send(nam, QNetworkRequest(QUrl::fromEncoded(url(*server, path).toEncoded())), "GET");
     QCOMPARE(r.status, status);
     if (status == 404) {
-        QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("not-found"));
+        QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("not_found"));
         return;
     }
     if (path == QLatin1String("/hello")) {
@@ -368,7 +368,7 @@ void tst_HttpServer::methodNotAllowed()
     HttpResult r = send(nam, QNetworkRequest(url(*server, QStringLiteral("/hello"))), "DELETE");
     QCOMPARE(r.status, 405);
     QCOMPARE(r.allow, QByteArray("GET"));
-    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("method-not-allowed"));
+    QCOMPARE(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("method_not_allowed"));
 
     r = send(nam, QNetworkRequest(url(*server, QStringLiteral("/api/v1/nodes/a/resources/b/c/d"))), "POST");
     QCOMPARE(r.status, 405);
