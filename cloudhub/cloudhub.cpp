@@ -1,5 +1,6 @@
 #include "cloudhub/cloudhub.h"
 
+#include "cloudhub/adminlayer.h"
 #include "cloudhub/adminserver.h"
 #include "cloudhub/bootstrapserver.h"
 #include "cloudhub/dispatcher.h"
@@ -76,6 +77,12 @@ Result<std::unique_ptr<CloudHub>> CloudHub::create(const Config &config, QObject
     edgeOptions.acceptLegacyCerts = config.boolean(key::AcceptLegacyCerts);
     hub->m_edge = std::make_unique<EdgeServer>(hub->m_sessions.get(), edgeOptions);
     hub->wireSessions();
+    auto layer = AdminLayer::create({hub->m_admin.get(), hub->m_dispatcher.get(), hub->m_registry.get(),
+                                     hub->m_sessions.get(), hub->m_edge.get(), hub->m_db.get(),
+                                     config.boolean(key::MetricsPublic)});
+    if (!layer)
+        return layer.error();
+    hub->m_adminLayer = std::move(layer).value();
     return hub;
 }
 
@@ -121,11 +128,7 @@ void CloudHub::wireSessions()
     connect(sessions, &SessionManager::keepaliveReceived, m_registry.get(), &NodeRegistry::touch);
     // Upstream `response` messages are acks (PROTOCOL.md §4) and go nowhere else.
     connect(sessions, &SessionManager::ackReceived, m_dispatcher.get(), &Dispatcher::handleAck);
-    // Routing of other upstream content (PROTOCOL.md §5) belongs to the delivery issue; for now
-    // it is logged at debug level.
-    connect(sessions, &SessionManager::upstream, this, [](const QString &node, const Message &m) {
-        qCDebug(lcHubDelivery) << "upstream from" << node << m;
-    });
+    // Other upstream content is routed by the AdminLayer's UpstreamRouter (PROTOCOL.md §5).
 }
 
 void CloudHub::addTokenRoutes()

@@ -15,6 +15,7 @@ class Database;
 
 namespace qedge::cloud {
 
+class AdminLayer;
 class AdminServer;
 class BootstrapServer;
 class Dispatcher;
@@ -51,6 +52,8 @@ public:
     /// The delivery core (resources, per-node queues), fed by the sessions.
     Dispatcher *dispatcher() const { return m_dispatcher.get(); }
     Database *database() const { return m_db.get(); }
+    /// Upstream routing, event log and stream, admin API routes, metrics.
+    AdminLayer *adminLayer() const { return m_adminLayer.get(); }
 
 private:
     CloudHub(const Config &config, QObject *parent);
@@ -69,6 +72,7 @@ private:
     std::unique_ptr<EdgeServer> m_edge;
     std::unique_ptr<BootstrapServer> m_bootstrap;
     std::unique_ptr<AdminServer> m_admin;
+    std::unique_ptr<AdminLayer> m_adminLayer; // last: goes first, while the parts it uses still exist
     bool m_stopped = false;
 };
 

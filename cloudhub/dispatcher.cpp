@@ -206,6 +206,26 @@ QList<QJsonObject> Dispatcher::list(const QString &node, const QString &type) co
     return m_resources.list(node, type);
 }
 
+void Dispatcher::respond(const QString &node, const Message &query, const QByteArray &object,
+                         quint64 resourceVersion)
+{
+    QueueChange c;
+    // Its own dedup key, so an answer never replaces (or is replaced by) a change of the object.
+    c.uid = QStringLiteral("response/") + query.id();
+    c.resource = query.resource();
+    c.operation = op::Response;
+    c.resourceVersion = resourceVersion;
+    c.object = object;
+    c.source = QStringLiteral("edgecontroller");
+    c.parentMsgId = query.id();
+    c.enqueuedMs = m_clock();
+    const EnqueueResult r = queueFor(node).enqueue(std::move(c));
+    if (r != EnqueueResult::Queued && r != EnqueueResult::Replaced)
+        return;
+    emit queued(node, QStringLiteral("response/") + query.id(), resourceVersion);
+    schedule(node);
+}
+
 void Dispatcher::sendNoAck(const QString &node, const Message &message)
 {
     if (!queueFor(node).enqueueNoAck(message))
@@ -255,7 +275,8 @@ void Dispatcher::handleAck(const QString &node, const Message &response)
                                          DeliveryCounters::LatencyBoundsMs.end(), latency);
     ++m_counters.ackLatencyBuckets[size_t(bucket - DeliveryCounters::LatencyBoundsMs.begin())];
 
-    if (m_ackWriter)
+    // Query answers are not durable: nothing to record for them.
+    if (m_ackWriter && outcome->operation != op::Response)
         m_ackWriter->add(AckRecord{node, outcome->uid, outcome->msgId, outcome->operation,
                                    outcome->resourceVersion, outcome->superseded});
     if (outcome->operation == op::Delete && !outcome->superseded)

@@ -86,6 +86,9 @@ public:
     std::optional<QJsonObject> get(const QString &node, const QString &namespaceName, const QString &type,
                                    const QString &name) const;
     QList<QJsonObject> list(const QString &node, const QString &type = {}) const;
+    /// Answers an edge's query with a stored object: operation response, parent = the query's msg_id,
+    /// ack-required like KubeEdge's query responses, but kept in memory only (a lost answer is asked again).
+    void respond(const QString &node, const Message &query, const QByteArray &object, quint64 resourceVersion);
     /// Queues a message that needs no ack (written once on the node's next connection; not durable).
     void sendNoAck(const QString &node, const Message &message);
 

@@ -87,6 +87,7 @@ EnqueueResult NodeQueue::enqueue(QueueChange change)
         e.object = std::move(change.object);
         e.source = std::move(change.source);
         e.msgId = std::move(change.msgId);
+        e.parentMsgId = std::move(change.parentMsgId);
         e.enqueuedMs = change.enqueuedMs;
         e.writes = e.roundWrites = e.backoffRounds = 0;
         e.firstWriteMs = e.lastWriteMs = e.dueMs = 0;
@@ -107,6 +108,7 @@ EnqueueResult NodeQueue::enqueue(QueueChange change)
     e.object = std::move(change.object);
     e.source = std::move(change.source);
     e.msgId = std::move(change.msgId);
+    e.parentMsgId = std::move(change.parentMsgId);
     e.enqueuedMs = change.enqueuedMs;
     m_byUid.insert(e.uid, seq);
     m_byMsgId.insert(e.msgId, seq);
@@ -160,6 +162,7 @@ Message NodeQueue::toMessage(const QueueEntry &e, qint64 nowMs) const
     m.header().id = e.msgId;
     m.header().timestamp = nowMs;
     m.header().resourceVersion = QString::number(e.resourceVersion);
+    m.header().parentId = e.parentMsgId;
     m.route().source = e.source;
     m.route().group = GroupResource;
     m.route().operation = e.operation;

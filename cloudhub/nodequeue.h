@@ -38,6 +38,7 @@ struct QueueChange
     QByteArray object; ///< raw JSON of the whole object
     QString source;    ///< edgecontroller, or devicecontroller for device objects
     QString msgId;     ///< fixed at enqueue; empty: the queue makes one
+    QString parentMsgId; ///< set for a query response: the query's msg_id
     qint64 enqueuedMs = 0;
     qint64 seq = -1; ///< FIFO position; -1: the queue assigns the next one
 };
@@ -64,6 +65,7 @@ struct QueueEntry
     QByteArray object;
     QString source;
     QString msgId;
+    QString parentMsgId;
     int writes = 0;      ///< writes of this msg_id since enqueue (all rounds)
     int roundWrites = 0; ///< writes in the current round (reset by backoff and reconnect)
     int backoffRounds = 0;

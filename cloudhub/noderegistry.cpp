@@ -98,6 +98,8 @@ void NodeRegistry::recordConnected(const SessionInfo &info)
     queue({QStringLiteral("INSERT INTO nodes (") + Columns +
                QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                               "last_seen = excluded.last_seen, online = excluded.online, "
+                              "first_seen = CASE WHEN nodes.first_seen = 0 THEN excluded.first_seen "
+                              "ELSE nodes.first_seen END, "
                               "remote_address = excluded.remote_address, "
                               "cert_serial = excluded.cert_serial, cert_expiry = excluded.cert_expiry"),
            {info.node, now, now, true, info.remoteAddress.toString(), info.certSerial, toMs(info.certExpiry),
@@ -114,6 +116,13 @@ void NodeRegistry::recordDisconnected(const QString &node, const QDateTime &at)
 void NodeRegistry::touch(const QString &node)
 {
     m_pendingSeen.insert(node, QDateTime::currentMSecsSinceEpoch());
+}
+
+void NodeRegistry::flushBeforeRead() const
+{
+    // Readers (the admin API) must see the connects and disconnects still queued for the batch.
+    if (Status s = const_cast<NodeRegistry *>(this)->flush(); !s)
+        qCWarning(lcHubStore).noquote() << "node registry: write failed:" << s.errorMessage();
 }
 
 Status NodeRegistry::flush()
@@ -140,6 +149,7 @@ Status NodeRegistry::flush()
 
 Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 {
+    flushBeforeRead();
     auto q = m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes ORDER BY id"));
     if (!q)
         return q.error();
@@ -151,6 +161,7 @@ Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 
 Result<std::optional<NodeRegistry::Node>> NodeRegistry::node(const QString &id) const
 {
+    flushBeforeRead();
     auto q =
         m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
     if (!q)
@@ -158,6 +169,16 @@ Result<std::optional<NodeRegistry::Node>> NodeRegistry::node(const QString &id) 
     if (!q->next())
         return std::optional<Node>();
     return std::optional<Node>(readNode(q.value()));
+}
+
+Status NodeRegistry::provision(const QString &id)
+{
+    auto r = m_db->exec(QStringLiteral("INSERT INTO nodes (") + Columns
+                            + QStringLiteral(") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"),
+                        {id, qint64(0), qint64(0), false, QString(), QString(), qint64(0), QStringLiteral("{}")});
+    if (!r)
+        return r.error();
+    return {};
 }
 
 Status NodeRegistry::setLabels(const QString &id, const QJsonObject &labels)

@@ -57,9 +57,12 @@ public:
 
     Result<QList<Node>> nodes() const;
     Result<std::optional<Node>> node(const QString &id) const;
+    /// Adds a node that never connected (first and last seen unset), so labels can be set ahead.
+    Status provision(const QString &id);
     Status setLabels(const QString &id, const QJsonObject &labels);
 
 private:
+    void flushBeforeRead() const;
     NodeRegistry(Database *db, int flushIntervalMs, QObject *parent);
 
     struct Change

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "qedgectl/ctlclient.h"
+
+#include <QStringList>
+
+namespace qedge::ctl {
+
+/// What the command line asked for, besides the hub settings.
+struct Invocation
+{
+    QStringList args;   ///< positional arguments: the command and its operands
+    bool json = false;  ///< -o json
+    QString file;       ///< apply -f
+    QStringList nodes;  ///< --node (apply: targets; events/token: the one node)
+    qint64 ttl = -1;    ///< token create --ttl
+    bool follow = false;
+};
+
+/// Runs one qedgectl command; prints results to stdout and one error line to stderr.
+/// Returns the process exit code.
+class Commands
+{
+public:
+    Commands(Client &client, Invocation inv) : m_client(client), m_inv(std::move(inv)) {}
+    int run();
+
+private:
+    int nodes();
+    int get();
+    int apply();
+    int remove();
+    int queue();
+    int tokenCreate();
+    int events();
+
+    int fail(const Reply &r);
+    int usage(const QString &message);
+    void printJson(const QJsonValue &v);
+
+    Client &m_client;
+    Invocation m_inv;
+};
+
+} // namespace qedge::ctl

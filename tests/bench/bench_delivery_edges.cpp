@@ -1,0 +1,214 @@
+// bench_delivery_edges: the edge side of bench_delivery, in its own process.
+//
+//   bench_delivery_edges --ws-port P --bootstrap URL --token T --nodes N --prefix bench- --cache DIR
+//
+// Bootstraps one certificate per node through the hub's real bootstrap protocol (once: they are
+// cached in DIR and reused while the hub keeps its CA), opens N mTLS WebSocket sessions and acks
+// every object message at once, as an edgecore's MetaManager does. Prints "ready N" when all are up.
+// Stdin commands: "phase NAME EXPECTED" starts counting; when EXPECTED messages arrived it prints
+// "done NAME COUNT FIRST_US LAST_US P50_US P99_US MAX_US" (latency = receipt - data.sentAtUs).
+#include "shared/codec.h"
+#include "shared/message.h"
+#include "tests/support/testedge.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonObject>
+#include <QSocketNotifier>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+#include <vector>
+
+using namespace qedge;
+
+namespace {
+
+const QByteArray Project = "e632aba927ea4ac2b575ec1603d56f10";
+
+
+qint64 monoUs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return qint64(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct Phase
+{
+    QByteArray name;
+    qint64 expected = 0;
+    qint64 count = 0;
+    qint64 firstUs = 0;
+    qint64 lastUs = 0;
+    std::vector<qint64> latencies;
+    bool active = false;
+};
+
+/// Loads the node's cached identity, or bootstraps and caches it.
+bool identityFor(test::TestEdge &edge, const QString &cacheDir, const crypto::Certificate &hubCa, const QUrl &bootstrap,
+                 const QString &token)
+{
+    QFile certFile(cacheDir + u'/' + edge.node() + QStringLiteral(".crt"));
+    QFile keyFile(cacheDir + u'/' + edge.node() + QStringLiteral(".key"));
+    if (certFile.open(QIODevice::ReadOnly) && keyFile.open(QIODevice::ReadOnly)) {
+        auto cert = crypto::Certificate::fromPem(certFile.readAll());
+        auto key = crypto::PrivateKey::fromPem(keyFile.readAll());
+        if (cert && key) {
+            edge.setIdentity(hubCa, cert.value(), key.value());
+            return true;
+        }
+    }
+    certFile.close();
+    keyFile.close();
+    if (Status s = edge.bootstrap(bootstrap, token); !s) {
+        std::fprintf(stderr, "bootstrap of %s failed: %s\n", qPrintable(edge.node()), qPrintable(s.errorMessage()));
+        return false;
+    }
+    if (!certFile.open(QIODevice::WriteOnly) || !keyFile.open(QIODevice::WriteOnly))
+        return false;
+    certFile.write(edge.certificate().toPem());
+    keyFile.write(edge.key().toPem());
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    const QCommandLineOption wsPort(QStringLiteral("ws-port"), QStringLiteral("edge WebSocket port"), QStringLiteral("P"));
+    const QCommandLineOption bootstrap(QStringLiteral("bootstrap"), QStringLiteral("bootstrap URL"), QStringLiteral("URL"));
+    const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("join token"), QStringLiteral("T"));
+    const QCommandLineOption nodes(QStringLiteral("nodes"), QStringLiteral("node count"), QStringLiteral("N"));
+    const QCommandLineOption prefix(QStringLiteral("prefix"), QStringLiteral("node name prefix"), QStringLiteral("S"));
+    const QCommandLineOption cache(QStringLiteral("cache"), QStringLiteral("certificate cache dir"), QStringLiteral("DIR"));
+    const QCommandLineOption caFile(QStringLiteral("ca"), QStringLiteral("hub CA (PEM)"), QStringLiteral("FILE"));
+    p.addOptions({wsPort, bootstrap, token, nodes, prefix, cache, caFile});
+    p.process(app);
+    const int n = p.value(nodes).toInt();
+    const QString cacheDir = p.value(cache);
+    QDir().mkpath(cacheDir);
+    QFile ca(p.value(caFile));
+    if (!ca.open(QIODevice::ReadOnly))
+        return 2;
+    const auto hubCa = crypto::Certificate::fromPem(ca.readAll());
+    if (!hubCa)
+        return 2;
+    // A cache made for another CA is useless.
+    QFile cachedCa(cacheDir + QStringLiteral("/ca.pem"));
+    if (!cachedCa.open(QIODevice::ReadOnly) || cachedCa.readAll() != hubCa->toPem()) {
+        cachedCa.close();
+        for (const QString &f : QDir(cacheDir).entryList({QStringLiteral("*.crt"), QStringLiteral("*.key")}))
+            QFile::remove(cacheDir + u'/' + f);
+        if (!cachedCa.open(QIODevice::WriteOnly))
+            return 2;
+        cachedCa.write(hubCa->toPem());
+    }
+    cachedCa.close();
+
+    QList<QWebSocket *> sockets;
+    int connected = 0;
+    int failed = 0;
+    Phase phase;
+    const auto onMessage = [&](QWebSocket *socket, const QString &text) {
+        const qint64 at = monoUs();
+        auto m = codec::decode(text.toUtf8());
+        if (!m || m->group() != QLatin1String("resource") || m->operation() == op::Response)
+            return;
+        socket->sendTextMessage(QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK")))));
+        if (!phase.active)
+            return;
+        const qint64 sent =
+            m->content().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("sentAtUs")).toString().toLongLong();
+        if (phase.count == 0)
+            phase.firstUs = at;
+        phase.lastUs = at;
+        ++phase.count;
+        if (sent > 0)
+            phase.latencies.push_back(at - sent);
+        if (phase.count == phase.expected) {
+            std::sort(phase.latencies.begin(), phase.latencies.end());
+            const auto pct = [&](double q) {
+                return phase.latencies.empty() ? 0 : phase.latencies[size_t(q * double(phase.latencies.size() - 1))];
+            };
+            std::printf("done %s %lld %lld %lld %lld %lld %lld\n", phase.name.constData(), phase.count, phase.firstUs, phase.lastUs,
+                        pct(0.5), pct(0.99), phase.latencies.empty() ? 0 : phase.latencies.back());
+            std::fflush(stdout);
+            phase.active = false;
+        }
+    };
+
+    for (int i = 0; i < n; ++i) {
+        const QString node = p.value(prefix) + QString::number(i).rightJustified(4, u'0');
+        test::TestEdge edge(node);
+        if (!identityFor(edge, cacheDir, hubCa.value(), QUrl(p.value(bootstrap)), p.value(token)))
+            return 3;
+        auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, &app);
+        socket->setSslConfiguration(edge.sslConfiguration());
+        QObject::connect(socket, &QWebSocket::connected, &app, [&] {
+            if (++connected + failed == n) {
+                std::printf("ready %d\n", connected);
+                std::fflush(stdout);
+            }
+        });
+        QObject::connect(socket, &QWebSocket::disconnected, &app, [&, node] {
+            std::fprintf(stderr, "edge %s disconnected\n", qPrintable(node));
+            ++failed;
+        });
+        QObject::connect(socket, &QWebSocket::textMessageReceived, &app,
+                         [&, socket](const QString &text) { onMessage(socket, text); });
+        QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events")
+                                     .arg(p.value(wsPort), QString::fromLatin1(Project), node)));
+        req.setRawHeader("node_id", node.toUtf8());
+        req.setRawHeader("project_id", Project);
+        req.setRawHeader("ConnectionUse", "msg");
+        socket->open(req);
+        sockets.append(socket);
+        // Pace the handshakes so the hub's accept queue never overflows.
+        if (i % 50 == 49)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+    }
+
+    QTimer keepalive;
+    QObject::connect(&keepalive, &QTimer::timeout, &app, [&] {
+        const QString ka = QString::fromUtf8(codec::encode(
+            Message::create(QStringLiteral("edgehub"), QStringLiteral("resource"), op::Keepalive, QStringLiteral("node"))));
+        for (QWebSocket *s : std::as_const(sockets))
+            s->sendTextMessage(ka);
+    });
+    keepalive.start(10000);
+
+    QSocketNotifier input(STDIN_FILENO, QSocketNotifier::Read);
+    QByteArray buffer;
+    QObject::connect(&input, &QSocketNotifier::activated, &app, [&] {
+        char chunk[512];
+        const ssize_t got = ::read(STDIN_FILENO, chunk, sizeof chunk);
+        if (got <= 0) {
+            app.quit();
+            return;
+        }
+        buffer.append(chunk, got);
+        qsizetype nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+            const QList<QByteArray> words = buffer.left(nl).split(' ');
+            buffer.remove(0, nl + 1);
+            if (words.size() == 3 && words.at(0) == "phase") {
+                phase = Phase();
+                phase.name = words.at(1);
+                phase.expected = words.at(2).toLongLong();
+                phase.latencies.reserve(size_t(phase.expected));
+                phase.active = true;
+            }
+        }
+    });
+    return app.exec();
+}
