@@ -97,7 +97,7 @@ int main(int argc, char *argv[])
         opt("keepalive", "Keepalive interval in seconds.", "15"),
         opt("ack-delay-ms", "Ack downstream messages after this delay (-1: never).", "0"),
         opt("silent-fraction", "Fraction of nodes that never ack.", "0"),
-        opt("report-rate", "Upstream status reports per second, whole fleet.", "0"),
+        opt("report-rate", "Upstream status reports per second, whole fleet, once every node is connected.", "0"),
         opt("payload-bytes", "Size of a status report's content.", "256"),
         opt("churn-per-sec", "Random disconnects (each reconnects) per second once all are connected.", "0"),
         opt("reconnect-delay-ms", "Reconnect after this delay plus up to the same again.", "1000"),

@@ -179,7 +179,8 @@ void Simulator::tick()
             ++m_keepalives;
         }
     }
-    if (m_options.reportRate > 0)
+    // Reports start once the fleet is whole, so connecting never competes with them.
+    if (m_options.reportRate > 0 && m_fullAtMs >= 0)
         sendReports(m_options.reportRate * dt);
     if (m_options.churnPerSec > 0 && m_fullAtMs >= 0)
         churn(m_options.churnPerSec * dt);
