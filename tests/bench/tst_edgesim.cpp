@@ -23,7 +23,8 @@ class TestEdgeSim : public QObject
         const QString json = out.filePath(QStringLiteral("summary.json"));
         QProcess sim;
         sim.setProcessChannelMode(QProcess::MergedChannels);
-        sim.start(test::binaryPath(QStringLiteral("qedge-edgesim")), args + QStringList{QStringLiteral("--json"), json});
+        sim.start(test::binaryPath(QStringLiteral("qedge-edgesim")),
+                  args + QStringList{QStringLiteral("--json"), json});
         if (!sim.waitForFinished(15000))
             sim.kill();
         *output = QString::fromUtf8(sim.readAll());
@@ -48,20 +49,28 @@ private slots:
         test::HubProcess hub({QStringLiteral("--node-limit"), QStringLiteral("1000")});
         QVERIFY2(hub.start(), qPrintable(hub.output()));
         QTemporaryDir cache;
-        const QStringList common{QStringLiteral("--port"), QString::number(hub.webSocketPort()),
-                                 QStringLiteral("--cert-cache"), cache.path(),
-                                 QStringLiteral("--nodes"), QString::number(nodes),
-                                 QStringLiteral("--duration"), QStringLiteral("3"),
-                                 QStringLiteral("--report-rate"), QStringLiteral("20"),
-                                 QStringLiteral("--churn-per-sec"), QString::number(churn),
-                                 QStringLiteral("--reconnect-delay-ms"), QStringLiteral("100")};
+        const QStringList common{QStringLiteral("--port"),
+                                 QString::number(hub.webSocketPort()),
+                                 QStringLiteral("--cert-cache"),
+                                 cache.path(),
+                                 QStringLiteral("--nodes"),
+                                 QString::number(nodes),
+                                 QStringLiteral("--duration"),
+                                 QStringLiteral("3"),
+                                 QStringLiteral("--report-rate"),
+                                 QStringLiteral("20"),
+                                 QStringLiteral("--churn-per-sec"),
+                                 QString::number(churn),
+                                 QStringLiteral("--reconnect-delay-ms"),
+                                 QStringLiteral("100")};
         QString output;
         const QJsonObject first =
             run(common + QStringList{QStringLiteral("--bootstrap-url"), hub.bootstrapUrl().toString(),
                                      QStringLiteral("--token"), hub.joinToken()},
                 &output);
         QVERIFY2(!first.isEmpty(), qPrintable(output));
-        QVERIFY2(output.contains(QStringLiteral("bootstrapped %1 certificates").arg(nodes)), qPrintable(output));
+        QVERIFY2(output.contains(QStringLiteral("bootstrapped %1 certificates").arg(nodes)),
+                 qPrintable(output));
         QCOMPARE(first.value(QStringLiteral("nodes")).toInt(), nodes);
         QVERIFY(first.value(QStringLiteral("all_connected_seconds")).toDouble() > 0);
         QVERIFY(first.value(QStringLiteral("reports")).toDouble() > 0);

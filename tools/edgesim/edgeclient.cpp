@@ -57,10 +57,10 @@ HttpReply fetchCa(const QUrl &bootstrapBase, QNetworkAccessManager *nam)
     return get(req, QByteArray(), nam);
 }
 
-HttpReply requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca, const QByteArray &csrDer,
-                             const QByteArray &authorization, const QString &nodeName,
-                             const crypto::Certificate *clientCert, const crypto::PrivateKey *clientKey,
-                             QNetworkAccessManager *nam)
+HttpReply requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca,
+                             const QByteArray &csrDer, const QByteArray &authorization,
+                             const QString &nodeName, const crypto::Certificate *clientCert,
+                             const crypto::PrivateKey *clientKey, QNetworkAccessManager *nam)
 {
     QNetworkRequest req(bootstrapBase.resolved(QUrl(QStringLiteral("/edge.crt"))));
     req.setSslConfiguration(crypto::clientSslConfiguration(ca, clientCert, clientKey));
@@ -81,7 +81,7 @@ Result<crypto::Certificate> fetchPinnedCa(const QUrl &bootstrapBase, const QStri
     const HttpReply reply = fetchCa(bootstrapBase, nam);
     if (reply.status != 200)
         return fail(QStringLiteral("ca"),
-                               QStringLiteral("GET /ca.crt: %1 %2").arg(reply.status).arg(reply.networkError));
+                    QStringLiteral("GET /ca.crt: %1 %2").arg(reply.status).arg(reply.networkError));
     auto ca = crypto::Certificate::fromDer(reply.body);
     if (!ca)
         return ca.error();
@@ -103,13 +103,12 @@ Result<Identity> bootstrap(const QUrl &bootstrapBase, const crypto::Certificate 
                                     {QStringLiteral("system:nodes")});
     if (!csr)
         return csr.error();
-    const HttpReply reply =
-        requestCertificate(bootstrapBase, ca, csr.value(), "Bearer " + split->jwt, node, nullptr, nullptr, nam);
+    const HttpReply reply = requestCertificate(bootstrapBase, ca, csr.value(), "Bearer " + split->jwt, node,
+                                               nullptr, nullptr, nam);
     if (reply.status != 200)
-        return fail(QStringLiteral("edge.crt"),
-                               QStringLiteral("GET /edge.crt: %1 %2 %3")
-                                   .arg(reply.status)
-                                   .arg(QString::fromUtf8(reply.body), reply.networkError));
+        return fail(QStringLiteral("edge.crt"), QStringLiteral("GET /edge.crt: %1 %2 %3")
+                                                    .arg(reply.status)
+                                                    .arg(QString::fromUtf8(reply.body), reply.networkError));
     auto cert = crypto::Certificate::fromDer(reply.body);
     if (!cert)
         return cert.error();

@@ -43,10 +43,11 @@ HttpReply get(const QNetworkRequest &req, const QByteArray &body, QNetworkAccess
 HttpReply fetchCa(const QUrl &bootstrapBase, QNetworkAccessManager *nam = nullptr);
 /// GET <base>/edge.crt with a CSR body, the server verified against `ca`; presents
 /// `clientCert`/`clientKey` when given (rotation). Empty auth sends no Authorization.
-HttpReply requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca, const QByteArray &csrDer,
-                             const QByteArray &authorization, const QString &nodeName,
-                             const crypto::Certificate *clientCert = nullptr,
-                             const crypto::PrivateKey *clientKey = nullptr, QNetworkAccessManager *nam = nullptr);
+HttpReply requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca,
+                             const QByteArray &csrDer, const QByteArray &authorization,
+                             const QString &nodeName, const crypto::Certificate *clientCert = nullptr,
+                             const crypto::PrivateKey *clientKey = nullptr,
+                             QNetworkAccessManager *nam = nullptr);
 /// Fetches the CA and checks it against the join token's hash.
 Result<crypto::Certificate> fetchPinnedCa(const QUrl &bootstrapBase, const QString &token,
                                           QNetworkAccessManager *nam = nullptr);

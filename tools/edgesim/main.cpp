@@ -59,7 +59,8 @@ bool loadIdentities(const edgesim::SimOptions &o, const QString &cacheDir, const
         }
         out->push_back(id.value());
         if (++issued % 500 == 0 && !o.quiet) {
-            std::printf("bootstrapped %d certificates (%.0f/s)\n", issued, issued / (clock.elapsed() / 1000.0));
+            std::printf("bootstrapped %d certificates (%.0f/s)\n", issued,
+                        issued / (clock.elapsed() / 1000.0));
             std::fflush(stdout);
         }
     }
@@ -75,11 +76,11 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("qedge-edgesim"));
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral(
-        "Simulates N KubeEdge edge nodes (mTLS WebSocket sessions, keepalives, acks, status reports, churn)."));
+    p.setApplicationDescription(QStringLiteral("Simulates N KubeEdge edge nodes (mTLS WebSocket sessions, "
+                                               "keepalives, acks, status reports, churn)."));
     auto opt = [](const char *name, const char *help, const char *def = nullptr) {
-        return def ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help), QStringLiteral("v"),
-                                        QString::fromLatin1(def))
+        return def ? QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help),
+                                        QStringLiteral("v"), QString::fromLatin1(def))
                    : QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help));
     };
     p.addOptions({
@@ -97,11 +98,13 @@ int main(int argc, char *argv[])
         opt("keepalive", "Keepalive interval in seconds.", "15"),
         opt("ack-delay-ms", "Ack downstream messages after this delay (-1: never).", "0"),
         opt("silent-fraction", "Fraction of nodes that never ack.", "0"),
-        opt("report-rate", "Upstream status reports per second, whole fleet, once every node is connected.", "0"),
+        opt("report-rate", "Upstream status reports per second, whole fleet, once every node is connected.",
+            "0"),
         opt("payload-bytes", "Size of a status report's content.", "256"),
         opt("churn-per-sec", "Random disconnects (each reconnects) per second once all are connected.", "0"),
         opt("reconnect-delay-ms", "Reconnect after this delay plus up to the same again.", "1000"),
-        opt("stop-after-recoveries", "Stop once the fleet was whole again this many times after a drop.", "0"),
+        opt("stop-after-recoveries", "Stop once the fleet was whole again this many times after a drop.",
+            "0"),
         opt("json", "Write the final summary as JSON to this file.", ""),
         opt("quiet", "No progress lines."),
     });
@@ -136,8 +139,8 @@ int main(int argc, char *argv[])
         token = QString::fromUtf8(f.readAll().trimmed());
     }
     std::vector<edgeclient::Identity> ids;
-    if (!loadIdentities(o, p.value(QStringLiteral("cert-cache")), QUrl(p.value(QStringLiteral("bootstrap-url"))),
-                        token, &ids))
+    if (!loadIdentities(o, p.value(QStringLiteral("cert-cache")),
+                        QUrl(p.value(QStringLiteral("bootstrap-url"))), token, &ids))
         return 1;
 
     edgesim::Simulator sim(o, std::move(ids));
@@ -146,19 +149,22 @@ int main(int argc, char *argv[])
     app.exec();
 
     const QJsonObject s = sim.summary();
-    std::printf("summary: nodes=%d connected=%d all-connected=%.2fs handshakes/s=%.0f received=%.0f (%.0f/s) "
-                "acked=%.0f reports=%.0f (%.0f/s) latency p50=%.1fms p99=%.1fms p999=%.1fms disconnects=%.0f\n",
-                s.value(QStringLiteral("nodes")).toInt(), s.value(QStringLiteral("connected")).toInt(),
-                s.value(QStringLiteral("all_connected_seconds")).toDouble(),
-                s.value(QStringLiteral("handshakes_per_sec")).toDouble(), s.value(QStringLiteral("received")).toDouble(),
-                s.value(QStringLiteral("received_per_sec")).toDouble(), s.value(QStringLiteral("acked")).toDouble(),
-                s.value(QStringLiteral("reports")).toDouble(), s.value(QStringLiteral("reports_per_sec")).toDouble(),
-                s.value(QStringLiteral("latency_ms_p50")).toDouble(), s.value(QStringLiteral("latency_ms_p99")).toDouble(),
-                s.value(QStringLiteral("latency_ms_p999")).toDouble(), s.value(QStringLiteral("disconnects")).toDouble());
+    std::printf(
+        "summary: nodes=%d connected=%d all-connected=%.2fs handshakes/s=%.0f received=%.0f (%.0f/s) "
+        "acked=%.0f reports=%.0f (%.0f/s) latency p50=%.1fms p99=%.1fms p999=%.1fms disconnects=%.0f\n",
+        s.value(QStringLiteral("nodes")).toInt(), s.value(QStringLiteral("connected")).toInt(),
+        s.value(QStringLiteral("all_connected_seconds")).toDouble(),
+        s.value(QStringLiteral("handshakes_per_sec")).toDouble(),
+        s.value(QStringLiteral("received")).toDouble(),
+        s.value(QStringLiteral("received_per_sec")).toDouble(), s.value(QStringLiteral("acked")).toDouble(),
+        s.value(QStringLiteral("reports")).toDouble(), s.value(QStringLiteral("reports_per_sec")).toDouble(),
+        s.value(QStringLiteral("latency_ms_p50")).toDouble(),
+        s.value(QStringLiteral("latency_ms_p99")).toDouble(),
+        s.value(QStringLiteral("latency_ms_p999")).toDouble(),
+        s.value(QStringLiteral("disconnects")).toDouble());
     if (const QString json = p.value(QStringLiteral("json")); !json.isEmpty()) {
         QFile f(json);
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
-            f.write(QJsonDocument(s).toJson()) < 0) {
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(QJsonDocument(s).toJson()) < 0) {
             std::fprintf(stderr, "cannot write %s\n", qPrintable(json));
             return 1;
         }

@@ -15,7 +15,8 @@ double percentile(std::vector<double> values, double p)
 {
     if (values.empty())
         return 0;
-    const size_t k = std::min(values.size() - 1, size_t(std::ceil(p * double(values.size()))) - (p > 0 ? 1 : 0));
+    const size_t k =
+        std::min(values.size() - 1, size_t(std::ceil(p * double(values.size()))) - (p > 0 ? 1 : 0));
     std::nth_element(values.begin(), values.begin() + long(k), values.end());
     return values[k];
 }
@@ -76,13 +77,15 @@ void Simulator::connectNode(Node &n)
         n.socket->deleteLater();
     }
     n.socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-    n.socket->setSslConfiguration(edgeclient::sslConfiguration(m_identities[size_t(n.index) % m_identities.size()]));
+    n.socket->setSslConfiguration(
+        edgeclient::sslConfiguration(m_identities[size_t(n.index) % m_identities.size()]));
     n.connecting = true;
     ++m_inFlight;
     Node *np = &n;
     connect(n.socket, &QWebSocket::connected, this, [this, np] { onConnected(*np); });
     connect(n.socket, &QWebSocket::disconnected, this, [this, np] { onDisconnected(*np); });
-    connect(n.socket, &QWebSocket::textMessageReceived, this, [this, np](const QString &t) { onText(*np, t); });
+    connect(n.socket, &QWebSocket::textMessageReceived, this,
+            [this, np](const QString &t) { onText(*np, t); });
     n.socket->open(edgeclient::sessionRequest(m_options.host, m_options.port, n.name));
 }
 
@@ -107,7 +110,8 @@ void Simulator::onConnected(Node &n)
             m_dropAtMs = -1;
             if (!m_options.quiet)
                 std::printf("fleet whole again %.2f s after the drop\n", secs);
-            if (m_options.stopAfterRecoveries > 0 && int(m_recoveries.size()) >= m_options.stopAfterRecoveries)
+            if (m_options.stopAfterRecoveries > 0 &&
+                int(m_recoveries.size()) >= m_options.stopAfterRecoveries)
                 QTimer::singleShot(0, this, &Simulator::finish);
         }
         std::fflush(stdout);
@@ -189,7 +193,8 @@ void Simulator::tick()
         std::printf("t=%3llds connected=%d/%d msgs/s=%llu acks/s=%llu reports/s=%llu p50=%.1fms p99=%.1fms "
                     "disconnects=%llu\n",
                     (long long)(now / 1000), m_connected, m_options.nodes,
-                    (unsigned long long)(m_received - m_lastReceived), (unsigned long long)(m_acked - m_lastAcked),
+                    (unsigned long long)(m_received - m_lastReceived),
+                    (unsigned long long)(m_acked - m_lastAcked),
                     (unsigned long long)(m_reports - m_lastReports), percentile(m_windowLatency, 0.5),
                     percentile(m_windowLatency, 0.99), (unsigned long long)m_disconnects);
         std::fflush(stdout);

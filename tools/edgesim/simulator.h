@@ -25,15 +25,15 @@ struct SimOptions
     quint16 port = 10000;
     int nodes = 100;
     QString nodePrefix = QStringLiteral("sim");
-    double rampPerSec = 0;      ///< new connections started per second at start (0: as fast as allowed)
-    int maxInFlight = 64;       ///< concurrent TLS handshakes
-    double durationSec = 60;    ///< 0: until stopAfterRecoveries or forever
+    double rampPerSec = 0;   ///< new connections started per second at start (0: as fast as allowed)
+    int maxInFlight = 64;    ///< concurrent TLS handshakes
+    double durationSec = 60; ///< 0: until stopAfterRecoveries or forever
     int keepaliveSec = 15;
-    int ackDelayMs = 0;         ///< < 0 never acks
-    double silentFraction = 0;  ///< nodes that never ack
-    double reportRate = 0;      ///< upstream status reports per second, whole fleet
-    int payloadBytes = 256;     ///< size of a report's content
-    double churnPerSec = 0;     ///< random disconnects (and reconnects) per second
+    int ackDelayMs = 0;          ///< < 0 never acks
+    double silentFraction = 0;   ///< nodes that never ack
+    double reportRate = 0;       ///< upstream status reports per second, whole fleet
+    int payloadBytes = 256;      ///< size of a report's content
+    double churnPerSec = 0;      ///< random disconnects (and reconnects) per second
     int reconnectDelayMs = 1000; ///< plus up to the same again at random
     int stopAfterRecoveries = 0; ///< stop once the fleet was whole again this many times after a drop
     bool quiet = false;
@@ -90,7 +90,7 @@ private:
     QByteArray m_reportContent;
     int m_inFlight = 0;
     int m_connected = 0;
-    int m_started = 0;       ///< initial connects started (ramp)
+    int m_started = 0; ///< initial connects started (ramp)
     double m_reportCarry = 0;
     double m_churnCarry = 0;
     int m_reportCursor = 0;
@@ -102,9 +102,9 @@ private:
     std::vector<double> m_latencies;     ///< all downstream latencies, ms
     std::vector<double> m_windowLatency; ///< this second's
     quint64 m_lastReceived = 0, m_lastAcked = 0, m_lastReports = 0;
-    qint64 m_fullAtMs = -1;              ///< first time every node was connected
-    qint64 m_dropAtMs = -1;              ///< the fleet stopped being whole (after it was)
-    std::vector<double> m_recoveries;    ///< seconds from a drop to whole again
+    qint64 m_fullAtMs = -1;           ///< first time every node was connected
+    qint64 m_dropAtMs = -1;           ///< the fleet stopped being whole (after it was)
+    std::vector<double> m_recoveries; ///< seconds from a drop to whole again
     qint64 m_lastTickMs = 0;
 };
 
