@@ -256,7 +256,11 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
         l->waitForFinished();
     }
     hub.terminate();
-    hub.waitForFinished(15000);
+    if (!hub.waitForFinished(60000)) {
+        std::fprintf(stderr, "cloudhub did not stop within 60 s after SIGTERM; killed\n");
+        hub.kill();
+        hub.waitForFinished();
+    }
     std::printf("hub exit code after SIGTERM: %d\n", hub.exitCode());
     return 0;
 }
