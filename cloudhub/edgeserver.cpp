@@ -132,6 +132,15 @@ void EdgeServer::drainPending()
 void EdgeServer::accept(QWebSocket *ws)
 {
     const Peer peer = m_peers.take(peerKey(ws->peerAddress(), ws->peerPort()));
+    if (peer.socket) {
+        // QWebSocketServer keeps a disconnected -> deleteLater connection from every socket it
+        // upgraded, and its slot looks the socket up with sender(), which walks all of the server's
+        // senders: O(sessions) per disconnect, minutes for 10,000 at shutdown (docs/benchmarks.md).
+        // The socket deletes itself on disconnect instead, as the server would have.
+        QSslSocket *transport = peer.socket.data();
+        disconnect(transport, &QAbstractSocket::disconnected, &m_ws, nullptr);
+        connect(transport, &QAbstractSocket::disconnected, transport, &QObject::deleteLater);
+    }
 
     const QNetworkRequest req = ws->request();
     const QString node = QString::fromUtf8(headerValue(req, "node_id"));

@@ -118,6 +118,13 @@ void NodeRegistry::touch(const QString &node)
     m_pendingSeen.insert(node, QDateTime::currentMSecsSinceEpoch());
 }
 
+void NodeRegistry::flushBeforeRead() const
+{
+    // Readers (the admin API) must see the connects and disconnects still queued for the batch.
+    if (Status s = const_cast<NodeRegistry *>(this)->flush(); !s)
+        qCWarning(lcHubStore).noquote() << "node registry: write failed:" << s.errorMessage();
+}
+
 Status NodeRegistry::flush()
 {
     m_soonTimer.stop();
@@ -142,6 +149,7 @@ Status NodeRegistry::flush()
 
 Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 {
+    flushBeforeRead();
     auto q = m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes ORDER BY id"));
     if (!q)
         return q.error();
@@ -153,6 +161,7 @@ Result<QList<NodeRegistry::Node>> NodeRegistry::nodes() const
 
 Result<std::optional<NodeRegistry::Node>> NodeRegistry::node(const QString &id) const
 {
+    flushBeforeRead();
     auto q =
         m_db->exec(QStringLiteral("SELECT ") + Columns + QStringLiteral(" FROM nodes WHERE id = ?"), {id});
     if (!q)

@@ -62,6 +62,7 @@ public:
     Status setLabels(const QString &id, const QJsonObject &labels);
 
 private:
+    void flushBeforeRead() const;
     NodeRegistry(Database *db, int flushIntervalMs, QObject *parent);
 
     struct Change

@@ -1,6 +1,7 @@
 #include "cloudhub/nodesession.h"
 
 #include "cloudhub/hublogging.h"
+#include "shared/http/securelistener.h"
 
 #include <QSslSocket>
 #include <QWebSocket>
@@ -31,16 +32,37 @@ NodeSession::NodeSession(SessionInfo info, QWebSocket *socket, QTcpSocket *trans
             [this](const QString &text) { handleFrame(text.toUtf8()); });
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, &NodeSession::handleFrame);
     connect(m_socket, &QWebSocket::disconnected, this, &NodeSession::onDisconnected);
+    // An idle session would otherwise keep ~96 KiB of empty Qt socket buffers (docs/benchmarks.md):
+    // release them after each frame and once the encrypted bytes are on the wire.
+    if (auto *ssl = qobject_cast<QSslSocket *>(transport))
+        connect(ssl, &QSslSocket::encryptedBytesWritten, this, &NodeSession::scheduleBufferRelease);
     m_keepalive.start();
+    scheduleBufferRelease();
 }
 
 NodeSession::~NodeSession() = default;
+
+void NodeSession::scheduleBufferRelease()
+{
+    if (m_releaseQueued || m_closing)
+        return;
+    m_releaseQueued = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_releaseQueued = false;
+            if (!m_closing && m_transport && m_transport->bytesToWrite() == 0)
+                http::releaseIdleBuffers(m_transport);
+        },
+        Qt::QueuedConnection);
+}
 
 void NodeSession::handleFrame(const QByteArray &frame)
 {
     if (m_closing)
         return;
     ++m_framesReceived;
+    scheduleBufferRelease();
     DecodeLimits limits;
     limits.maxBytes = m_options.maxMessageBytes;
     auto decoded = codec::decode(frame, limits);

@@ -83,6 +83,8 @@ private:
     void handleFrame(const QByteArray &frame);
     void onDisconnected();
     void abortWith(const QString &reason);
+    /// Later (outside the socket's own call stack), frees the socket buffers if they are empty.
+    void scheduleBufferRelease();
 
     SessionInfo m_info;
     Options m_options;
@@ -93,6 +95,7 @@ private:
     QString m_closeReason;
     bool m_closing = false;
     bool m_closedEmitted = false;
+    bool m_releaseQueued = false;
     quint64 m_framesReceived = 0;
     quint64 m_malformed = 0;
 };

@@ -28,7 +28,44 @@ private:
     std::shared_ptr<std::atomic<int>> m_counter;
 };
 
+// QIODevice::setOpenMode() is protected; naming it through a subclass gives a pointer to member
+// that can be applied to any device. setOpenMode() re-sizes the channel buffers to the mode, so
+// NotOpen and back drops the retained chunks; the sockets themselves never look at the mode flags
+// between the two calls (same thread, nothing runs in between).
+struct OpenModeAccess : QIODevice
+{
+    static void recreateBuffers(QIODevice *device)
+    {
+        const OpenMode mode = device->openMode();
+        const auto setMode = &OpenModeAccess::setOpenMode;
+        (device->*setMode)(QIODevice::NotOpen);
+        (device->*setMode)(mode);
+    }
+};
+
+bool idle(const QIODevice *device)
+{
+    return device->isOpen() && !device->isTransactionStarted() && device->bytesAvailable() == 0 &&
+           device->bytesToWrite() == 0;
+}
+
 } // namespace
+
+bool releaseIdleBuffers(QIODevice *device)
+{
+    if (!device || !idle(device))
+        return false;
+    // A QSslSocket's plain TCP socket is its child; release it first, and only when both are idle.
+    const QList<QAbstractSocket *> inner = device->findChildren<QAbstractSocket *>(Qt::FindDirectChildrenOnly);
+    for (const QAbstractSocket *s : inner) {
+        if (!idle(s))
+            return false;
+    }
+    for (QAbstractSocket *s : inner)
+        OpenModeAccess::recreateBuffers(s);
+    OpenModeAccess::recreateBuffers(device);
+    return true;
+}
 
 // Takes descriptors straight from accept(), bypassing QTcpServer's pending queue.
 class SecureListener::TcpServer : public QTcpServer

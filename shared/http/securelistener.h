@@ -9,6 +9,7 @@
 #include <memory>
 
 QT_BEGIN_NAMESPACE
+class QIODevice;
 class QSslSocket;
 class QTcpServer;
 class QTcpSocket;
@@ -16,6 +17,11 @@ class QTimer;
 QT_END_NAMESPACE
 
 namespace qedge::http {
+
+/// Frees the read and write buffer chunks an idle socket keeps (Qt keeps one chunk per buffer after
+/// use: 16 KiB read, 32 KiB write, on the TLS socket and again on the TCP socket under it). Does
+/// nothing to a buffer that holds data or while a read transaction is open; false if it skipped.
+bool releaseIdleBuffers(QIODevice *device);
 
 /// Accepts TCP connections and, with a TLS configuration, runs the server handshake under a
 /// deadline before handing the socket on. Rejections are counted by reason.

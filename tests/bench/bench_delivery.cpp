@@ -1,6 +1,6 @@
 // bench_delivery: cloud -> edge delivery, end to end, against mosquitto as the peer.
 //
-//   bench_delivery [--levels 1,100,1000] [--messages 10000] [--workdir DIR] [--no-peer]
+//   bench_delivery [--levels 1,100,1000] [--messages 10000] [--workdir DIR] [--no-peer] [--payload-bytes 1024]
 //
 // QEdge: the real cloudhub (durable SQLite store in DIR/hub; its CA is kept between runs so the
 // edges' certificates, bootstrapped once through the real protocol, stay valid in DIR/edges) and
@@ -46,7 +46,7 @@ using namespace qedge::test;
 namespace {
 
 constexpr int InFlight = 6;
-constexpr int PayloadBytes = 1024;
+int PayloadBytes = 1024; // --payload-bytes
 
 qint64 realUs()
 {
@@ -337,9 +337,12 @@ int main(int argc, char **argv)
         QStringLiteral("workdir"), QStringLiteral("hub data and certificate cache"), QStringLiteral("DIR"),
         QDir::tempPath() + QStringLiteral("/qedge-bench-delivery"));
     const QCommandLineOption noPeer(QStringLiteral("no-peer"), QStringLiteral("skip mosquitto"));
+    const QCommandLineOption payloadOpt(QStringLiteral("payload-bytes"), QStringLiteral("object size (default 1024)"),
+                                        QStringLiteral("B"), QStringLiteral("1024"));
     p.addHelpOption();
-    p.addOptions({levelsOpt, messagesOpt, workdirOpt, noPeer});
+    p.addOptions({levelsOpt, messagesOpt, workdirOpt, noPeer, payloadOpt});
     p.process(app);
+    PayloadBytes = std::max(128, p.value(payloadOpt).toInt());
     QList<int> levels;
     for (const QString &l : p.value(levelsOpt).split(u','))
         levels.append(l.toInt());
@@ -467,12 +470,11 @@ int main(int argc, char **argv)
         mosquitto_lib_cleanup();
     }
 
-    std::printf("\n1 KiB objects, fan-out to N nodes; msg/s = messages delivered (one per node per object) "
-                "per second;\n"
-                "latency = sent by the cloud side -> received by the edge; half = paced at half the measured "
-                "rate.\n\n");
-    std::printf("%-9s %6s %8s %12s %12s %9s %9s %10s %9s\n", "system", "nodes", "msgs", "msg/s",
-                "acked msg/s", "p50 ms", "p99 ms", "half p50", "half p99");
+    std::printf("\n%d-byte objects, fan-out to N nodes; msg/s = messages delivered (one per node per object) per second;\n"
+                "latency = sent by the cloud side -> received by the edge; half = paced at half the measured rate.\n\n",
+                PayloadBytes);
+    std::printf("%-9s %6s %8s %12s %12s %9s %9s %10s %9s\n", "system", "nodes", "msgs", "msg/s", "acked msg/s", "p50 ms", "p99 ms",
+                "half p50", "half p99");
     for (int n : levels) {
         printRow("QEdge", n, qedge.value(n).first, qedge.value(n).second);
         if (peer.contains(n))

@@ -162,8 +162,14 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
 
     QProcess hub;
     hub.setProcessChannelMode(QProcess::MergedChannels);
-    hub.start(test::binaryPath(QStringLiteral("cloudhub")),
-              {QStringLiteral("--data-dir"), hubDir, QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
+    // QEDGE_BENCH_HUB_WRAPPER="heaptrack -o /tmp/hub" runs the hub under a profiler.
+    QStringList wrapper = qEnvironmentVariable("QEDGE_BENCH_HUB_WRAPPER").split(u' ', Qt::SkipEmptyParts);
+    QStringList hubArgs = wrapper.mid(1);
+    const QString hubProgram = wrapper.isEmpty() ? test::binaryPath(QStringLiteral("cloudhub")) : wrapper.first();
+    if (!wrapper.isEmpty())
+        hubArgs << test::binaryPath(QStringLiteral("cloudhub"));
+    hub.start(hubProgram,
+              hubArgs + QStringList{QStringLiteral("--data-dir"), hubDir, QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
                QStringLiteral("--websocket-port"), QStringLiteral("0"), QStringLiteral("--https-port"),
                QStringLiteral("0"), QStringLiteral("--admin-port"), QStringLiteral("0"),
                QStringLiteral("--node-limit"), QStringLiteral("100000"),
@@ -250,7 +256,11 @@ int runOrchestrator(const QList<int> &levels, int concurrency)
         l->waitForFinished();
     }
     hub.terminate();
-    hub.waitForFinished(15000);
+    if (!hub.waitForFinished(60000)) {
+        std::fprintf(stderr, "cloudhub did not stop within 60 s after SIGTERM; killed\n");
+        hub.kill();
+        hub.waitForFinished();
+    }
     std::printf("hub exit code after SIGTERM: %d\n", hub.exitCode());
     return 0;
 }

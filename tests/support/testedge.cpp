@@ -18,31 +18,7 @@
 namespace qedge::test {
 
 namespace {
-
-const QByteArray DefaultProject = "e632aba927ea4ac2b575ec1603d56f10";
-
-HttpReply runRequest(const QNetworkRequest &req, const QByteArray &body)
-{
-    QNetworkAccessManager nam;
-    QNetworkReply *reply = nam.sendCustomRequest(req, "GET", body);
-    QEventLoop loop;
-    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
-    if (!reply->isFinished())
-        loop.exec();
-    HttpReply out;
-    if (!reply->isFinished()) {
-        reply->abort();
-        out.networkError = QStringLiteral("timed out");
-    }
-    out.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    out.body = reply->readAll();
-    if (out.status == 0)
-        out.networkError = reply->errorString();
-    reply->deleteLater();
-    return out;
-}
-
+const QByteArray DefaultProject = edgeclient::DefaultProject;
 } // namespace
 
 TestEdge::TestEdge(const QString &node, QObject *parent)
@@ -63,11 +39,7 @@ TestEdge::~TestEdge() = default;
 
 HttpReply TestEdge::fetchCa(const QUrl &bootstrapBase)
 {
-    QNetworkRequest req(bootstrapBase.resolved(QUrl(QStringLiteral("/ca.crt"))));
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setPeerVerifyMode(QSslSocket::VerifyNone);
-    req.setSslConfiguration(tls);
-    return runRequest(req, QByteArray());
+    return edgeclient::fetchCa(bootstrapBase);
 }
 
 HttpReply TestEdge::requestCertificate(const QUrl &bootstrapBase, const crypto::Certificate &ca,
@@ -75,52 +47,21 @@ HttpReply TestEdge::requestCertificate(const QUrl &bootstrapBase, const crypto::
                                        const QString &nodeName, const crypto::Certificate *clientCert,
                                        const crypto::PrivateKey *clientKey)
 {
-    QNetworkRequest req(bootstrapBase.resolved(QUrl(QStringLiteral("/edge.crt"))));
-    req.setSslConfiguration(crypto::clientSslConfiguration(ca, clientCert, clientKey));
-    if (!authorization.isEmpty())
-        req.setRawHeader("Authorization", authorization);
-    if (!nodeName.isNull())
-        req.setRawHeader("NodeName", nodeName.toUtf8());
-    req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/octet-stream"));
-    return runRequest(req, csrDer);
+    return edgeclient::requestCertificate(bootstrapBase, ca, csrDer, authorization, nodeName, clientCert,
+                                          clientKey);
 }
 
 Status TestEdge::bootstrap(const QUrl &bootstrapBase, const QString &token)
 {
-    auto split = crypto::splitJoinToken(token);
-    if (!split)
-        return split.error();
-    const HttpReply caReply = fetchCa(bootstrapBase);
-    if (caReply.status != 200)
-        return Status::failure(
-            QStringLiteral("ca"),
-            QStringLiteral("GET /ca.crt: %1 %2").arg(caReply.status).arg(caReply.networkError));
-    auto ca = crypto::Certificate::fromDer(caReply.body);
+    auto ca = edgeclient::fetchPinnedCa(bootstrapBase, token);
     if (!ca)
         return ca.error();
-    if (ca->sha256Hex() != split->caHash)
-        return Status::failure(QStringLiteral("pin"),
-                               QStringLiteral("the CA does not match the token's hash"));
-    auto key = crypto::PrivateKey::generateP256();
-    if (!key)
-        return key.error();
-    auto csr = crypto::createCsrDer(key.value(), QStringLiteral("system:node:") + m_node,
-                                    {QStringLiteral("system:nodes")});
-    if (!csr)
-        return csr.error();
-    const HttpReply certReply =
-        requestCertificate(bootstrapBase, ca.value(), csr.value(), "Bearer " + split->jwt, m_node);
-    if (certReply.status != 200)
-        return Status::failure(QStringLiteral("edge.crt"),
-                               QStringLiteral("GET /edge.crt: %1 %2 %3")
-                                   .arg(certReply.status)
-                                   .arg(QString::fromUtf8(certReply.body), certReply.networkError));
-    auto cert = crypto::Certificate::fromDer(certReply.body);
-    if (!cert)
-        return cert.error();
-    m_ca = ca.value();
-    m_key = key.value();
-    m_cert = cert.value();
+    auto id = edgeclient::bootstrap(bootstrapBase, ca.value(), token, m_node);
+    if (!id)
+        return id.error();
+    m_ca = id->ca;
+    m_key = id->key;
+    m_cert = id->cert;
     return {};
 }
 
@@ -217,8 +158,7 @@ bool TestEdge::waitForDisconnected(int timeoutMs)
 void TestEdge::sendKeepalive()
 {
     // Exactly what edgecore sends (reference §1.4, §2.6).
-    send(Message::create(QStringLiteral("websocket"), QStringLiteral("resource"), op::Keepalive,
-                         QStringLiteral("node"), "\"ping\""));
+    send(edgeclient::keepalive());
 }
 
 void TestEdge::keepAliveEvery(int intervalMs)
@@ -247,7 +187,7 @@ void TestEdge::sendBinary(const QByteArray &data)
 
 void TestEdge::ack(const Message &m)
 {
-    send(Message::responseTo(m, QStringLiteral("OK")));
+    send(edgeclient::ackFor(m));
 }
 
 void TestEdge::close()

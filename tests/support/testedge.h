@@ -4,6 +4,7 @@
 #include "shared/crypto/pkey.h"
 #include "shared/message.h"
 #include "shared/result.h"
+#include "tools/edgesim/edgeclient.h"
 
 #include <QList>
 #include <QObject>
@@ -20,12 +21,7 @@
 namespace qedge::test {
 
 /// Status and body of one HTTP exchange with the bootstrap server.
-struct HttpReply
-{
-    int status = 0; ///< 0 when no HTTP answer came (TLS or network failure)
-    QByteArray body;
-    QString networkError; ///< QNetworkReply's error text when status is 0
-};
+using HttpReply = edgeclient::HttpReply;
 
 /// The close frame a raw WebSocket client read (QWebSocket hides codes 1012..2999, e.g. 1013).
 struct RawClose

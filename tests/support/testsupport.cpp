@@ -10,7 +10,8 @@ QString binaryPath(const QString &name)
 {
     const QString root = QStringLiteral(QEDGE_BINARY_DIR);
     for (const QString &sub : {QStringLiteral("cloudhub"), QStringLiteral("edgehub"),
-                               QStringLiteral("gui"), QStringLiteral("tests/bench"), QString()}) {
+                               QStringLiteral("gui"), QStringLiteral("tests/bench"),
+                               QStringLiteral("tools/edgesim"), QString()}) {
         const QString p = QDir(root).filePath(sub.isEmpty() ? name : sub + u'/' + name);
         if (QFileInfo(p).isExecutable())
             return p;
