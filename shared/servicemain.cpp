@@ -1,5 +1,9 @@
 #include "shared/servicemain.h"
 
+#ifdef Q_OS_WIN
+#include "shared/service_win.h"
+#endif
+
 #include "shared/logging.h"
 
 #include <QCommandLineOption>
@@ -32,7 +36,22 @@ ServiceStart parseServiceCommandLine(const ServiceOptions &opts, const QStringLi
 {
     QTextStream out(stdout);
     QTextStream err(stderr);
-    return parseServiceCommandLine(opts, arguments, QProcessEnvironment::systemEnvironment(), out, err);
+    QStringList args = arguments;
+#ifdef Q_OS_WIN
+    // The one platform hook of the service front: --install-service / --uninstall-service, and
+    // running under the Service Control Manager (its stop request quits the event loop, which
+    // runs the same graceful shutdown as SIGTERM on Unix). shared/service_win.cpp.
+    const QString serviceName = QStringLiteral("qedge-") + opts.appName;
+    if (auto code = WindowsService::handleCommandLine(serviceName, QStringLiteral("QEdge ") + opts.appName, args))
+        return finished(*code);
+    if (WindowsService::isServiceLaunch(args)) {
+        static WindowsService service(serviceName);
+        if (!service.start())
+            return finished(1);
+    }
+    args = WindowsService::withoutServiceFlags(args);
+#endif
+    return parseServiceCommandLine(opts, args, QProcessEnvironment::systemEnvironment(), out, err);
 }
 
 ServiceStart parseServiceCommandLine(const ServiceOptions &opts, const QStringList &arguments,
