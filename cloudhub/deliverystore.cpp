@@ -4,7 +4,6 @@
 #include "shared/storage.h"
 
 #include <QHash>
-#include <QSet>
 #include <QSqlQuery>
 #include <QVariant>
 
@@ -161,9 +160,10 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
             if (c.operation != op::Update)
                 targets.append({c.node, r.uid, qint64(c.operation == op::Delete ? c.resourceVersion : 0)});
         if (!targets.isEmpty()) {
-            const Status t = upsertRows(
-                QStringLiteral("INSERT INTO delivery_targets (node, uid, delete_rv) VALUES"),
-                QStringLiteral("ON CONFLICT (node, uid) DO UPDATE SET delete_rv = excluded.delete_rv"), targets);
+            const Status t = m_db.execBatch(
+                QStringLiteral("INSERT INTO delivery_targets (node, uid, delete_rv) VALUES (?, ?, ?) "
+                               "ON CONFLICT (node, uid) DO UPDATE SET delete_rv = excluded.delete_rv"),
+                targets);
             if (!t)
                 return t;
         }
@@ -176,9 +176,9 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
             return Status();
         // The same dedup as NodeQueue (a delete always replaces; a queued delete is kept; newer RV wins);
         // seq is kept so a replaced key holds its FIFO position.
-        return upsertRows(
-            QStringLiteral("INSERT INTO delivery_queue (node, uid, seq, msg_id, operation, rv, enqueued_ms) VALUES"),
-            QStringLiteral("ON CONFLICT (node, uid) DO UPDATE SET "
+        return m_db.execBatch(
+            QStringLiteral("INSERT INTO delivery_queue (node, uid, seq, msg_id, operation, rv, enqueued_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node, uid) DO UPDATE SET "
                            "msg_id = excluded.msg_id, operation = excluded.operation, rv = excluded.rv, "
                            "enqueued_ms = excluded.enqueued_ms WHERE excluded.operation = 'delete' OR "
                            "(delivery_queue.operation <> 'delete' AND excluded.rv > delivery_queue.rv)"),
@@ -187,23 +187,6 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
     if (!st)
         return st.error();
     return rv;
-}
-
-Status DeliveryStore::upsertRows(const QString &head, const QString &tail, const QList<QVariantList> &rows)
-{
-    // Many rows per statement saves a statement run per row; PostgreSQL refuses an upsert that
-    // names one key twice, so a batch that repeats a key (node, uid) runs row by row, in order.
-    QSet<std::pair<QString, QString>> keys;
-    keys.reserve(rows.size());
-    for (const QVariantList &row : rows) {
-        const auto key = std::make_pair(row.at(0).toString(), row.at(1).toString());
-        if (keys.contains(key))
-            return m_db.execBatch(head + QStringLiteral(" (?") + QString(QLatin1String(", ?")).repeated(row.size() - 1) +
-                                      QStringLiteral(") ") + tail,
-                                  rows);
-        keys.insert(key);
-    }
-    return m_db.execRows(head, tail, rows);
 }
 
 Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
@@ -224,10 +207,10 @@ Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
         const auto batch = [&](const QString &sql, const QList<QVariantList> &rows) {
             return rows.isEmpty() ? Status() : m_db.execBatch(sql, rows);
         };
-        Status s = upsertRows(QStringLiteral("INSERT INTO delivery_sync (node, uid, rv) VALUES"),
-                              QStringLiteral("ON CONFLICT (node, uid) DO UPDATE SET rv = excluded.rv "
-                                             "WHERE excluded.rv > delivery_sync.rv"),
-                              syncUpserts);
+        Status s = batch(QStringLiteral("INSERT INTO delivery_sync (node, uid, rv) VALUES (?, ?, ?) "
+                                        "ON CONFLICT (node, uid) DO UPDATE SET rv = excluded.rv "
+                                        "WHERE excluded.rv > delivery_sync.rv"),
+                         syncUpserts);
         if (!s)
             return s;
         s = batch(QStringLiteral("DELETE FROM delivery_queue WHERE node = ? AND uid = ? AND msg_id = ?"),

@@ -80,9 +80,6 @@ public:
     Result<quint64> lastVersion();
 
 private:
-    // head "VALUES" rows tail, keyed by the rows' first two values (node, uid).
-    Status upsertRows(const QString &head, const QString &tail, const QList<QVariantList> &rows);
-
     Database &m_db;
 };
 

@@ -407,63 +407,6 @@ Status Database::execBatch(const QString &sql, const QList<QVariantList> &rows)
     });
 }
 
-Status Database::execRows(const QString &head, const QString &tail, const QList<QVariantList> &rows)
-{
-    if (rows.isEmpty())
-        return {};
-    const Result<QSqlDatabase> db = threadConnection();
-    if (!db)
-        return db.error();
-    const qsizetype width = rows.first().size();
-    if (width == 0)
-        return Status::failure(QStringLiteral("storage.sql"), QStringLiteral("execRows: empty rows"));
-    // 999 binds per statement is the oldest SQLite limit; powers of two keep few texts cached.
-    qsizetype maxRows = 64;
-    while (maxRows > 1 && maxRows * width > 999)
-        maxRows /= 2;
-    QString tuple = QStringLiteral("(?");
-    for (qsizetype i = 1; i < width; ++i)
-        tuple += QLatin1String(", ?");
-    tuple += u')';
-    return transaction([&]() -> Status {
-        QVariantList binds;
-        QString sql;
-        for (qsizetype r = 0; r < rows.size();) {
-            qsizetype n = maxRows;
-            while (n > rows.size() - r)
-                n /= 2;
-            sql = head;
-            sql += u' ';
-            binds.clear();
-            binds.reserve(n * width);
-            for (qsizetype i = 0; i < n; ++i) {
-                const QVariantList &row = rows.at(r + i);
-                if (row.size() != width)
-                    return Status::failure(QStringLiteral("storage.sql"),
-                                           QStringLiteral("execRows: row %1 has %2 values, not %3")
-                                               .arg(r + i + 1)
-                                               .arg(row.size())
-                                               .arg(width));
-                if (i > 0)
-                    sql += QLatin1String(", ");
-                sql += tuple;
-                binds += row;
-            }
-            sql += u' ';
-            sql += tail;
-            const Result<int> q = execCached(db.value(), sql, binds, false);
-            if (!q)
-                return Status::failure(QStringLiteral("storage.sql"), QStringLiteral("rows %1-%2 of %3: %4")
-                                                                          .arg(r + 1)
-                                                                          .arg(r + n)
-                                                                          .arg(rows.size())
-                                                                          .arg(q.errorMessage()));
-            r += n;
-        }
-        return {};
-    });
-}
-
 Status Database::transaction(const std::function<Status()> &work)
 {
     const Result<QSqlDatabase> db = threadConnection();

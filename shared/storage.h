@@ -59,10 +59,6 @@ public:
     Result<int> execWrite(const QString &sql, const QVariantList &binds = {});
     /// Runs one cached prepared statement (as execWrite) once per row, all in one transaction.
     Status execBatch(const QString &sql, const QList<QVariantList> &rows);
-    /// Runs head + " (?, ...), (?, ...)" + tail for rows (all the same width), many rows per
-    /// statement (cached prepared statements of 2^k rows), all in one transaction. Rows must not
-    /// repeat a key an upsert's ON CONFLICT names (PostgreSQL refuses that in one statement).
-    Status execRows(const QString &head, const QString &tail, const QList<QVariantList> &rows);
     /// Runs work inside BEGIN/COMMIT (a SAVEPOINT when nested); rolls back if work fails.
     Status transaction(const std::function<Status()> &work);
 

@@ -40,8 +40,6 @@ private slots:
     void statementsAreReused_data() { engines(); }
     void statementsAreReused();
     void cachedStatementSurvivesSchemaChange_data() { engines(); }
-    void execRowsManyPerStatement_data() { engines(); }
-    void execRowsManyPerStatement();
     void cachedStatementSurvivesSchemaChange();
     void transactionRollsBack_data() { engines(); }
     void transactionRollsBack();
@@ -449,51 +447,6 @@ void TestStorage::statementsAreReused()
     QVERIFY(otherOk);
     QCOMPARE(otherPrepared, quint64(1));
     QCOMPARE(count(*db, QStringLiteral("kv")), 11);
-}
-
-void TestStorage::execRowsManyPerStatement()
-{
-    OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("mr"),
-                        {{QStringLiteral("CREATE TABLE mr (k {{text}} PRIMARY KEY, v {{bigint}} NOT NULL, "
-                                         "b {{blob}})")}}));
-    const QString head = QStringLiteral("INSERT INTO mr (k, v, b) VALUES");
-    const QString tail = QStringLiteral("ON CONFLICT (k) DO UPDATE SET v = excluded.v WHERE excluded.v > mr.v");
-    QList<QVariantList> rows;
-    for (qint64 i = 0; i < 150; ++i) // 64 + 64 + 16 + 4 + 2 rows per statement
-        rows.append({QStringLiteral("k%1").arg(i), i, QByteArray(int(i % 7), 'x')});
-    const quint64 before = db->statementsPrepared();
-    Status s = db->execRows(head, tail, rows);
-    QVERIFY2(s, qPrintable(s.errorMessage()));
-    QCOMPARE(db->statementsPrepared(), before + 4);
-    QCOMPARE(count(*db, QStringLiteral("mr")), 150);
-    // The upsert clause applies per row: only the larger values win.
-    for (qsizetype i = 0; i < rows.size(); ++i)
-        rows[i][1] = (i % 2 == 0) ? qint64(1000 + i) : qint64(-1);
-    s = db->execRows(head, tail, rows);
-    QVERIFY2(s, qPrintable(s.errorMessage()));
-    QCOMPARE(db->statementsPrepared(), before + 4); // the same shapes again
-    {
-        auto q = db->exec(QStringLiteral("SELECT SUM(v), COUNT(*), SUM(LENGTH(b)) FROM mr"));
-        QVERIFY(q && q->next());
-        qint64 expected = 0, bytes = 0;
-        for (qint64 i = 0; i < 150; ++i) {
-            expected += i % 2 == 0 ? 1000 + i : i;
-            bytes += i % 7;
-        }
-        QCOMPARE(q->value(0).toLongLong(), expected);
-        QCOMPARE(q->value(1).toLongLong(), 150);
-        QCOMPARE(q->value(2).toLongLong(), bytes);
-    }
-    // A failing statement rolls all of them back; a row of another width is refused.
-    QList<QVariantList> bad = {{QStringLiteral("new1"), qint64(1), QByteArray()},
-                               {QStringLiteral("new2"), QVariant(), QByteArray()}};
-    s = db->execRows(QStringLiteral("INSERT INTO mr (k, v, b) VALUES"), QString(), bad);
-    QVERIFY(!s);
-    QVERIFY2(s.errorMessage().contains(QStringLiteral("rows 1-2 of 2")), qPrintable(s.errorMessage()));
-    bad = {{QStringLiteral("new3"), qint64(1), QByteArray()}, {QStringLiteral("new4"), qint64(1)}};
-    QVERIFY(!db->execRows(head, tail, bad));
-    QCOMPARE(count(*db, QStringLiteral("mr")), 150);
 }
 
 void TestStorage::cachedStatementSurvivesSchemaChange()
