@@ -341,7 +341,8 @@ Result<int> Database::execCached(const QSqlDatabase &db, const QString &sql, con
 {
     const std::shared_ptr<StatementCache> cache = statementCache();
     if (!cache)
-        return Result<int>::failure(QStringLiteral("storage.sql"), QStringLiteral("no connection for this thread"));
+        return Result<int>::failure(QStringLiteral("storage.sql"),
+                                    QStringLiteral("no connection for this thread"));
     const bool inTransaction = transactionDepth() > 0;
     if (!inTransaction)
         cache->retired.clear();

@@ -199,11 +199,15 @@ void TestDeliveryStore::repeatedKeyInOneAckBatch()
     DeliveryStore store(*db);
     QVERIFY(store.migrate());
     const auto ack = [](const char *node, const char *msgId, quint64 rv) {
-        return AckRecord{QString::fromLatin1(node), QStringLiteral("u1"), QString::fromLatin1(msgId), op::Update,
-                         rv, false};
+        return AckRecord{QString::fromLatin1(node),
+                         QStringLiteral("u1"),
+                         QString::fromLatin1(msgId),
+                         op::Update,
+                         rv,
+                         false};
     };
-    // An update acked right after the one it replaced: one batch names (n1, u1) twice, which a
-    // multi-row PostgreSQL upsert refuses; the newer version must win either way.
+    // An update acked right after the one it replaced: one batch names (n1, u1) twice (a multi-row
+    // upsert would be refused by PostgreSQL); the newer version must win.
     Status s = store.recordAcks({ack("n1", "m1", 5), ack("n2", "m2", 6), ack("n1", "m3", 7)});
     QVERIFY2(s, qPrintable(s.errorMessage()));
     s = store.recordAcks({ack("n1", "m4", 6), ack("n3", "m5", 2)}); // older for n1: kept at 7
@@ -214,7 +218,8 @@ void TestDeliveryStore::repeatedKeyInOneAckBatch()
     for (const SyncRow &r : snap->sync)
         sync << r.node + QLatin1Char('/') + r.uid + QLatin1Char('=') + QString::number(r.resourceVersion);
     sync.sort();
-    QCOMPARE(sync, (QStringList{QStringLiteral("n1/u1=7"), QStringLiteral("n2/u1=6"), QStringLiteral("n3/u1=2")}));
+    QCOMPARE(sync,
+             (QStringList{QStringLiteral("n1/u1=7"), QStringLiteral("n2/u1=6"), QStringLiteral("n3/u1=2")}));
 }
 
 void TestDeliveryStore::ackedEntryNotReloaded()

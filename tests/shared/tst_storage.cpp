@@ -386,8 +386,9 @@ void TestStorage::execBatchManyRows()
 void TestStorage::statementsAreReused()
 {
     OPEN_DB(db);
-    QVERIFY(db->migrate(QStringLiteral("r"),
-                        {{QStringLiteral("CREATE TABLE kv (k {{bigint}} PRIMARY KEY, v {{text}} NOT NULL)")}}));
+    QVERIFY(
+        db->migrate(QStringLiteral("r"),
+                    {{QStringLiteral("CREATE TABLE kv (k {{bigint}} PRIMARY KEY, v {{text}} NOT NULL)")}}));
     const QString insert = QStringLiteral("INSERT INTO kv (k, v) VALUES (?, ?)");
     const QString update = QStringLiteral("UPDATE kv SET v = ? WHERE k = ?");
     const quint64 before = db->statementsPrepared();
