@@ -134,7 +134,8 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
 {
     quint64 rv = 0;
     const Status st = m_db.transaction([&]() -> Status {
-        auto bumped = m_db.exec(QStringLiteral("UPDATE delivery_version SET value = value + 1 WHERE id = 1"));
+        auto bumped =
+            m_db.execWrite(QStringLiteral("UPDATE delivery_version SET value = value + 1 WHERE id = 1"));
         if (!bumped)
             return fail(bumped.error());
         const auto last = lastVersion();
@@ -144,7 +145,7 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
         ResourceStore::finalize(plan, rv);
 
         const StoredResource &r = plan.next;
-        auto upserted = m_db.exec(
+        auto upserted = m_db.execWrite(
             QStringLiteral(
                 "INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, deleted) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET rv = excluded.rv, "

@@ -159,8 +159,10 @@ Database::~Database()
     const auto threads = std::exchange(m_threads, {});
     lock.unlock();
     m_context.reset(); // no QThread::finished handler may run past this point
-    for (const ThreadConnection &c : threads)
+    for (const ThreadConnection &c : threads) {
+        *c.statements = StatementCache(); // queries first: removeDatabase warns about live ones
         QSqlDatabase::removeDatabase(c.name);
+    }
 }
 
 Database::Engine Database::engine() const
@@ -199,7 +201,7 @@ Result<QSqlDatabase> Database::threadConnection() const
     }
     {
         QMutexLocker lock(&m_mutex);
-        m_threads.insert(serial, ThreadConnection{name, 0});
+        m_threads.insert(serial, ThreadConnection{name, 0, std::make_shared<StatementCache>()});
     }
     if (QThread *thread = QThread::currentThread(); thread != m_context->thread()) {
         // Qt Sql connections must be closed by their own thread, so close on the way out.
@@ -273,6 +275,7 @@ void Database::removeConnection(quint64 serial)
     const ThreadConnection c = m_threads.take(serial);
     lock.unlock();
     if (!c.name.isEmpty()) {
+        *c.statements = StatementCache();
         QSqlDatabase::removeDatabase(c.name);
         qCDebug(lcStorage) << "closed connection" << c.name;
     }
@@ -290,6 +293,19 @@ void Database::setTransactionDepth(int depth)
     const auto it = m_threads.find(threadSerial());
     if (it != m_threads.end())
         it->depth = depth;
+}
+
+std::shared_ptr<Database::StatementCache> Database::statementCache() const
+{
+    QMutexLocker lock(&m_mutex);
+    const auto it = m_threads.constFind(threadSerial());
+    return it != m_threads.constEnd() ? it->statements : nullptr;
+}
+
+quint64 Database::statementsPrepared() const
+{
+    const auto cache = statementCache();
+    return cache ? cache->prepared : 0;
 }
 
 Result<QSqlQuery> Database::exec(const QString &sql, const QVariantList &binds)
@@ -312,6 +328,63 @@ Result<QSqlQuery> Database::exec(const QString &sql, const QVariantList &binds)
     return q;
 }
 
+Result<int> Database::execWrite(const QString &sql, const QVariantList &binds)
+{
+    const Result<QSqlDatabase> db = threadConnection();
+    if (!db)
+        return db.error();
+    return execCached(db.value(), sql, binds, true);
+}
+
+Result<int> Database::execCached(const QSqlDatabase &db, const QString &sql, const QVariantList &binds,
+                                 bool mayRetry)
+{
+    const std::shared_ptr<StatementCache> cache = statementCache();
+    if (!cache)
+        return Result<int>::failure(QStringLiteral("storage.sql"),
+                                    QStringLiteral("no connection for this thread"));
+    const bool inTransaction = transactionDepth() > 0;
+    if (!inTransaction)
+        cache->retired.clear();
+    std::shared_ptr<QSqlQuery> &slot = cache->queries[sql];
+    const bool reused = bool(slot);
+    if (!reused) {
+        constexpr qsizetype MaxCached = 256; // SQL built at run time must not grow it without bound
+        if (cache->queries.size() > MaxCached) {
+            cache->queries.clear();
+            return execCached(db, sql, binds, mayRetry);
+        }
+        auto q = std::make_shared<QSqlQuery>(db);
+        q->setForwardOnly(true);
+        ++cache->prepared;
+        if (!q->prepare(sql)) {
+            cache->queries.remove(sql);
+            return Result<int>::failure(QStringLiteral("storage.sql"), sqlError(sql, q->lastError()));
+        }
+        slot = std::move(q);
+    }
+    QSqlQuery &q = *slot;
+    for (qsizetype i = 0; i < binds.size(); ++i)
+        q.bindValue(int(i), binds.at(i));
+    if (!q.exec()) {
+        const QSqlError error = q.lastError();
+        // Prepare it anew next time: the statement may be what failed (PostgreSQL: "cached plan must
+        // not change result type" after a schema change). QPSQL deallocates a statement as its query
+        // dies, which PostgreSQL refuses in a transaction the error aborted: free it later then.
+        std::shared_ptr<QSqlQuery> failed = cache->queries.take(sql);
+        if (inTransaction)
+            cache->retired.append(std::move(failed));
+        else
+            failed.reset();
+        if (reused && mayRetry && !inTransaction)
+            return execCached(db, sql, binds, false);
+        return Result<int>::failure(QStringLiteral("storage.sql"), sqlError(sql, error));
+    }
+    const int changed = q.numRowsAffected();
+    q.finish(); // a statement that returned rows after all must not hold its read snapshot
+    return changed;
+}
+
 Status Database::run(const QString &sql)
 {
     const Result<QSqlQuery> q = exec(sql);
@@ -323,22 +396,13 @@ Status Database::execBatch(const QString &sql, const QList<QVariantList> &rows)
     const Result<QSqlDatabase> db = threadConnection();
     if (!db)
         return db.error();
-    // The query outlives the transaction: QPSQL deallocates its prepared statement on destruction,
-    // which PostgreSQL refuses inside a transaction a failed row has aborted.
-    QSqlQuery q(db.value());
-    q.setForwardOnly(true);
     return transaction([&]() -> Status {
-        if (!q.prepare(sql))
-            return Status::failure(QStringLiteral("storage.sql"), sqlError(sql, q.lastError()));
         for (qsizetype r = 0; r < rows.size(); ++r) {
-            const QVariantList &row = rows.at(r);
-            for (qsizetype i = 0; i < row.size(); ++i)
-                q.bindValue(int(i), row.at(i));
-            if (!q.exec())
-                return Status::failure(QStringLiteral("storage.sql"), QStringLiteral("row %1 of %2: %3")
-                                                                          .arg(r + 1)
-                                                                          .arg(rows.size())
-                                                                          .arg(sqlError(sql, q.lastError())));
+            const Result<int> q = execCached(db.value(), sql, rows.at(r), false);
+            if (!q)
+                return Status::failure(
+                    QStringLiteral("storage.sql"),
+                    QStringLiteral("row %1 of %2: %3").arg(r + 1).arg(rows.size()).arg(q.errorMessage()));
         }
         return {};
     });

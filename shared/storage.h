@@ -54,7 +54,10 @@ public:
 
     /// Prepares and runs sql with positional binds; the error names the SQL and the driver text.
     Result<QSqlQuery> exec(const QString &sql, const QVariantList &binds = {});
-    /// Runs one prepared statement once per row, all in one transaction.
+    /// Runs an INSERT/UPDATE/DELETE that returns no rows with the calling thread's cached prepared
+    /// statement for sql (prepared on first use, dropped when it fails); answers the rows changed.
+    Result<int> execWrite(const QString &sql, const QVariantList &binds = {});
+    /// Runs one cached prepared statement (as execWrite) once per row, all in one transaction.
     Status execBatch(const QString &sql, const QList<QVariantList> &rows);
     /// Runs work inside BEGIN/COMMIT (a SAVEPOINT when nested); rolls back if work fails.
     Status transaction(const std::function<Status()> &work);
@@ -65,12 +68,22 @@ public:
     int schemaVersion(const QString &schemaName) const;
     /// sql with the portable type placeholders ({{autoinc_pk}}, {{blob}}, ...) mapped for engine.
     static Result<QString> mapTypes(const QString &sql, Engine engine);
+    /// How many statements the calling thread's connection has prepared (statement cache misses).
+    quint64 statementsPrepared() const;
 
 private:
+    struct StatementCache
+    {
+        // QSqlQuery is move-only: a pointer keeps each at one address while the hash grows.
+        QHash<QString, std::shared_ptr<QSqlQuery>> queries;
+        QList<std::shared_ptr<QSqlQuery>> retired; // failed ones, freed outside a transaction (QPSQL)
+        quint64 prepared = 0;
+    };
     struct ThreadConnection
     {
         QString name;
         int depth = 0; // nesting of transaction() on this thread
+        std::shared_ptr<StatementCache> statements = std::make_shared<StatementCache>();
     };
 
     Database(Engine engine, QString connectionPrefix);
@@ -80,6 +93,9 @@ private:
     void setTransactionDepth(int depth);
     void removeConnection(quint64 threadSerial);
     Status run(const QString &sql);
+    std::shared_ptr<StatementCache> statementCache() const;
+    Result<int> execCached(const QSqlDatabase &db, const QString &sql, const QVariantList &binds,
+                           bool mayRetry);
 
     Engine m_engine;
     QString m_prefix;

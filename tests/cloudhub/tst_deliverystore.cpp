@@ -90,6 +90,8 @@ private slots:
     void versionStrictlyIncreasing();
     void deleteTombstonePurgedAfterAck_data() { engines(); }
     void deleteTombstonePurgedAfterAck();
+    void repeatedKeyInOneAckBatch_data() { engines(); }
+    void repeatedKeyInOneAckBatch();
 
 private:
     void engines();
@@ -189,6 +191,35 @@ void TestDeliveryStore::queuesSurviveReopen()
     QCOMPARE(d->list(QStringLiteral("n1")).size(), 5);
     QCOMPARE(d->list(QStringLiteral("n2")).size(), 5); // c3 is being removed there
     QVERIFY(!d->get(QStringLiteral("n2"), QString(), QStringLiteral("configmap"), QStringLiteral("c3")));
+}
+
+void TestDeliveryStore::repeatedKeyInOneAckBatch()
+{
+    OPEN_DB(db, true);
+    DeliveryStore store(*db);
+    QVERIFY(store.migrate());
+    const auto ack = [](const char *node, const char *msgId, quint64 rv) {
+        return AckRecord{QString::fromLatin1(node),
+                         QStringLiteral("u1"),
+                         QString::fromLatin1(msgId),
+                         op::Update,
+                         rv,
+                         false};
+    };
+    // An update acked right after the one it replaced: one batch names (n1, u1) twice (a multi-row
+    // upsert would be refused by PostgreSQL); the newer version must win.
+    Status s = store.recordAcks({ack("n1", "m1", 5), ack("n2", "m2", 6), ack("n1", "m3", 7)});
+    QVERIFY2(s, qPrintable(s.errorMessage()));
+    s = store.recordAcks({ack("n1", "m4", 6), ack("n3", "m5", 2)}); // older for n1: kept at 7
+    QVERIFY2(s, qPrintable(s.errorMessage()));
+    const auto snap = store.load();
+    QVERIFY2(snap, qPrintable(snap.errorMessage()));
+    QStringList sync;
+    for (const SyncRow &r : snap->sync)
+        sync << r.node + QLatin1Char('/') + r.uid + QLatin1Char('=') + QString::number(r.resourceVersion);
+    sync.sort();
+    QCOMPARE(sync,
+             (QStringList{QStringLiteral("n1/u1=7"), QStringLiteral("n2/u1=6"), QStringLiteral("n3/u1=2")}));
 }
 
 void TestDeliveryStore::ackedEntryNotReloaded()

@@ -37,6 +37,10 @@ private slots:
     void booleans();
     void execBatchManyRows_data() { engines(); }
     void execBatchManyRows();
+    void statementsAreReused_data() { engines(); }
+    void statementsAreReused();
+    void cachedStatementSurvivesSchemaChange_data() { engines(); }
+    void cachedStatementSurvivesSchemaChange();
     void transactionRollsBack_data() { engines(); }
     void transactionRollsBack();
     void nestedTransactionUsesSavepoint_data() { engines(); }
@@ -377,6 +381,110 @@ void TestStorage::execBatchManyRows()
     QVERIFY(!dup);
     QVERIFY2(dup.errorMessage().contains(QStringLiteral("row 2 of 2")), qPrintable(dup.errorMessage()));
     QCOMPARE(count(*db, QStringLiteral("rows_")), 10000);
+}
+
+void TestStorage::statementsAreReused()
+{
+    OPEN_DB(db);
+    QVERIFY(
+        db->migrate(QStringLiteral("r"),
+                    {{QStringLiteral("CREATE TABLE kv (k {{bigint}} PRIMARY KEY, v {{text}} NOT NULL)")}}));
+    const QString insert = QStringLiteral("INSERT INTO kv (k, v) VALUES (?, ?)");
+    const QString update = QStringLiteral("UPDATE kv SET v = ? WHERE k = ?");
+    const quint64 before = db->statementsPrepared();
+    for (qint64 k = 0; k < 5; ++k) {
+        auto r = db->execWrite(insert, {k, QStringLiteral("v%1").arg(k)});
+        QVERIFY2(r, qPrintable(r.errorMessage()));
+    }
+    QCOMPARE(db->statementsPrepared(), before + 1);
+    // execBatch shares the cache, inside and across its transactions.
+    QVERIFY(db->execBatch(insert, {{qint64(5), QStringLiteral("v5")}, {qint64(6), QStringLiteral("v6")}}));
+    QVERIFY(db->execBatch(update, {{QStringLiteral("x"), qint64(0)}, {QStringLiteral("y"), qint64(1)}}));
+    QCOMPARE(db->statementsPrepared(), before + 2);
+    // The reused statement reports its own run, with the new binds.
+    auto u = db->execWrite(update, {QStringLiteral("z"), qint64(42)});
+    QVERIFY(u);
+    QCOMPARE(u.value(), 0);
+    u = db->execWrite(update, {QStringLiteral("z"), qint64(2)});
+    QVERIFY(u);
+    QCOMPARE(u.value(), 1);
+    QCOMPARE(db->statementsPrepared(), before + 2);
+    {
+        // Scoped: an unfinished SQLite query holds its read snapshot (later counts would miss the
+        // other thread's rows).
+        auto v = db->exec(QStringLiteral("SELECT v FROM kv WHERE k = ?"), {qint64(2)});
+        QVERIFY(v && v->next());
+        QCOMPARE(v->value(0).toString(), QStringLiteral("z"));
+    }
+    QCOMPARE(count(*db, QStringLiteral("kv")), 7);
+
+    // exec() hands its query to the caller, so it never takes a cached one.
+    const quint64 beforeExec = db->statementsPrepared();
+    QVERIFY(db->exec(QStringLiteral("UPDATE kv SET v = ? WHERE k = ?"), {QStringLiteral("w"), qint64(3)}));
+    QCOMPARE(db->statementsPrepared(), beforeExec);
+
+    // A failed run drops the statement; the next run prepares it again and works.
+    const quint64 beforeFail = db->statementsPrepared();
+    QVERIFY(!db->execWrite(insert, {qint64(0), QStringLiteral("dup")}));
+    auto ok = db->execWrite(insert, {qint64(100), QStringLiteral("new")});
+    QVERIFY2(ok, qPrintable(ok.errorMessage()));
+    // Outside a transaction a failed cached statement is retried once freshly prepared (it fails
+    // again here), and the next run prepares it again.
+    QCOMPARE(db->statementsPrepared(), beforeFail + 2);
+    QCOMPARE(count(*db, QStringLiteral("kv")), 8);
+    QVERIFY(db->execWrite(insert, {qint64(101), QStringLiteral("new")}));
+    QCOMPARE(db->statementsPrepared(), beforeFail + 2);
+
+    // Another thread has its own connection, so its own statements.
+    quint64 otherPrepared = 0;
+    bool otherOk = false;
+    std::unique_ptr<QThread> t(QThread::create([&] {
+        otherOk = db->execWrite(insert, {qint64(200), QStringLiteral("t")}) &&
+                  db->execWrite(insert, {qint64(201), QStringLiteral("t")});
+        otherPrepared = db->statementsPrepared();
+    }));
+    t->start();
+    QVERIFY(t->wait(10000));
+    QVERIFY(otherOk);
+    QCOMPARE(otherPrepared, quint64(1));
+    QCOMPARE(count(*db, QStringLiteral("kv")), 11);
+}
+
+void TestStorage::cachedStatementSurvivesSchemaChange()
+{
+    OPEN_DB(db);
+    QVERIFY(db->exec(QStringLiteral("CREATE TABLE sc (a TEXT NOT NULL, b TEXT NOT NULL)")));
+    const QString insert = QStringLiteral("INSERT INTO sc (a, b) VALUES (?, ?)");
+    QVERIFY(db->execWrite(insert, {QStringLiteral("a1"), QStringLiteral("b1")}));
+    // A new column, then the table dropped and made again with its columns in another order.
+    QVERIFY(db->exec(QStringLiteral("ALTER TABLE sc ADD COLUMN c TEXT")));
+    const quint64 prepared = db->statementsPrepared();
+    auto r = db->execWrite(insert, {QStringLiteral("a2"), QStringLiteral("b2")});
+    QVERIFY2(r, qPrintable(r.errorMessage()));
+    QCOMPARE(count(*db, QStringLiteral("sc")), 2);
+    QVERIFY(db->exec(QStringLiteral("DROP TABLE sc")));
+    QVERIFY(db->exec(QStringLiteral("CREATE TABLE sc (b TEXT NOT NULL, x TEXT, a TEXT NOT NULL)")));
+    r = db->execWrite(insert, {QStringLiteral("a3"), QStringLiteral("b3")});
+    QVERIFY2(r, qPrintable(r.errorMessage()));
+    // Also inside a transaction, where a failure could not be retried.
+    const Status st = db->transaction([&]() -> Status {
+        auto in = db->execWrite(insert, {QStringLiteral("a4"), QStringLiteral("b4")});
+        return in ? Status() : Status(in.error());
+    });
+    QVERIFY2(st, qPrintable(st.errorMessage()));
+    auto q = db->exec(QStringLiteral("SELECT a, b FROM sc ORDER BY a"));
+    QVERIFY(q && q->next());
+    QCOMPARE(q->value(0).toString(), QStringLiteral("a3"));
+    QCOMPARE(q->value(1).toString(), QStringLiteral("b3"));
+    QVERIFY(q->next());
+    QCOMPARE(q->value(0).toString(), QStringLiteral("a4"));
+    QCOMPARE(q->value(1).toString(), QStringLiteral("b4"));
+    QVERIFY(!q->next());
+    // SQLite re-prepares a cached statement itself; PostgreSQL may need one fresh prepare.
+    if (db->engine() == Database::SQLite)
+        QCOMPARE(db->statementsPrepared(), prepared);
+    else
+        QVERIFY(db->statementsPrepared() <= prepared + 2);
 }
 
 void TestStorage::transactionRollsBack()
