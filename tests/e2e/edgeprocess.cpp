@@ -12,22 +12,9 @@
 
 namespace qedge::test {
 
-EdgeProcess::EdgeProcess(const QString &node, const QString &dataDir) : m_node(node)
-{
-    if (dataDir.isEmpty()) {
-        m_tempDir = std::make_unique<QTemporaryDir>();
-        m_dataDir = m_tempDir->filePath(QStringLiteral("edge"));
-    } else {
-        m_dataDir = dataDir;
-    }
-}
-
-EdgeProcess::~EdgeProcess()
-{
-    // Here rather than in the base: the process must end before m_tempDir is removed.
-    if (isRunning())
-        kill();
-}
+EdgeProcess::EdgeProcess(const QString &node, const QString &dataDir)
+    : ServiceProcess(dataDir, QStringLiteral("edge")), m_node(node)
+{}
 
 QStringList EdgeProcess::joinArgs(HubProcess &hub)
 {
@@ -38,7 +25,7 @@ QStringList EdgeProcess::joinArgs(HubProcess &hub)
 
 bool EdgeProcess::start(const QStringList &args, int timeoutMs)
 {
-    QStringList all = {QStringLiteral("--data-dir"),       m_dataDir,
+    QStringList all = {QStringLiteral("--data-dir"),       dataDir(),
                        QStringLiteral("--node"),           m_node,
                        QStringLiteral("--local-api-port"), QStringLiteral("0"),
                        QStringLiteral("--reconnect-wait"), QStringLiteral("0.2"),

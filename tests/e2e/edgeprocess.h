@@ -4,9 +4,6 @@
 
 #include <QJsonObject>
 #include <QStringList>
-#include <QTemporaryDir>
-
-#include <memory>
 
 namespace qedge::test {
 
@@ -24,7 +21,6 @@ public:
     };
 
     explicit EdgeProcess(const QString &node, const QString &dataDir = QString());
-    ~EdgeProcess() override;
 
     /// --hub, --cert-server and --token for `hub`.
     static QStringList joinArgs(HubProcess &hub);
@@ -32,7 +28,6 @@ public:
     /// Starts with --data-dir, --node, --local-api-port 0, short reconnect waits, then `args`.
     bool start(const QStringList &args, int timeoutMs = 10000);
 
-    QString dataDir() const { return m_dataDir; }
     QString node() const { return m_node; }
     quint16 apiPort() const { return m_apiPort; }
 
@@ -42,9 +37,7 @@ public:
     bool waitForConnected(bool connected, int timeoutMs = 10000);
 
 private:
-    std::unique_ptr<QTemporaryDir> m_tempDir;
     QString m_node;
-    QString m_dataDir;
     quint16 m_apiPort = 0;
 };
 

@@ -19,26 +19,13 @@ QByteArray readTrimmed(const QString &path)
 
 } // namespace
 
-HubProcess::HubProcess(const QStringList &extraArgs, const QString &dataDir) : m_extraArgs(extraArgs)
-{
-    if (dataDir.isEmpty()) {
-        m_tempDir = std::make_unique<QTemporaryDir>();
-        m_dataDir = m_tempDir->filePath(QStringLiteral("hub"));
-    } else {
-        m_dataDir = dataDir;
-    }
-}
-
-HubProcess::~HubProcess()
-{
-    // Here rather than in the base: the process must end before m_tempDir is removed.
-    if (isRunning())
-        kill();
-}
+HubProcess::HubProcess(const QStringList &extraArgs, const QString &dataDir)
+    : ServiceProcess(dataDir, QStringLiteral("hub")), m_extraArgs(extraArgs)
+{}
 
 bool HubProcess::start(int timeoutMs)
 {
-    QStringList args = {QStringLiteral("--data-dir"),       m_dataDir,
+    QStringList args = {QStringLiteral("--data-dir"),       dataDir(),
                         QStringLiteral("--bind"),           QStringLiteral("127.0.0.1"),
                         QStringLiteral("--websocket-port"), QStringLiteral("0"),
                         QStringLiteral("--https-port"),     QStringLiteral("0"),
@@ -70,12 +57,12 @@ QUrl HubProcess::adminUrl() const
 
 QString HubProcess::joinToken() const
 {
-    return QString::fromUtf8(readTrimmed(m_dataDir + QStringLiteral("/join.token")));
+    return QString::fromUtf8(readTrimmed(dataDir() + QStringLiteral("/join.token")));
 }
 
 QByteArray HubProcess::adminToken() const
 {
-    return readTrimmed(m_dataDir + QStringLiteral("/admin.token"));
+    return readTrimmed(dataDir() + QStringLiteral("/admin.token"));
 }
 
 } // namespace qedge::test

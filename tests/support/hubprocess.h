@@ -3,10 +3,7 @@
 #include "tests/support/serviceprocess.h"
 
 #include <QStringList>
-#include <QTemporaryDir>
 #include <QUrl>
-
-#include <memory>
 
 namespace qedge::test {
 
@@ -17,11 +14,9 @@ class HubProcess : public ServiceProcess
 public:
     /// extraArgs go after --data-dir/--bind/ports (e.g. {"--node-limit", "2"}).
     explicit HubProcess(const QStringList &extraArgs = {}, const QString &dataDir = QString());
-    ~HubProcess() override;
 
     /// Starts and waits for the ready line; false (see output()) if the process exits or times out.
     bool start(int timeoutMs = 20000);
-    QString dataDir() const { return m_dataDir; }
     quint16 webSocketPort() const { return m_wsPort; }
     quint16 httpsPort() const { return m_httpsPort; }
     quint16 adminPort() const { return m_adminPort; }
@@ -31,8 +26,6 @@ public:
     QByteArray adminToken() const;
 
 private:
-    std::unique_ptr<QTemporaryDir> m_tempDir;
-    QString m_dataDir;
     QStringList m_extraArgs;
     quint16 m_wsPort = 0;
     quint16 m_httpsPort = 0;

@@ -7,13 +7,18 @@
 
 namespace qedge::test {
 
-ServiceProcess::ServiceProcess()
+ServiceProcess::ServiceProcess(const QString &dataDir, const QString &tempName) : m_dataDir(dataDir)
 {
+    if (m_dataDir.isEmpty()) {
+        m_tempDir = std::make_unique<QTemporaryDir>();
+        m_dataDir = m_tempDir->filePath(tempName);
+    }
     m_process.setProcessChannelMode(QProcess::MergedChannels);
 }
 
 ServiceProcess::~ServiceProcess()
 {
+    // The process ends here, before m_tempDir is removed.
     if (isRunning())
         kill();
 }

@@ -4,15 +4,18 @@
 #include <QRegularExpressionMatch>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
+
+#include <memory>
 
 namespace qedge::test {
 
 /// A real service binary run by a test: merged stdout/stderr kept across starts, waits that keep the
-/// event loop running, SIGTERM stop with a SIGKILL fallback. The hub and edge fixtures build on it.
+/// event loop running, SIGTERM stop with a SIGKILL fallback, a data dir (temporary unless given)
+/// that outlives the process. The hub and edge fixtures build on it.
 class ServiceProcess
 {
 public:
-    ServiceProcess();
     virtual ~ServiceProcess();
     ServiceProcess(const ServiceProcess &) = delete;
     ServiceProcess &operator=(const ServiceProcess &) = delete;
@@ -22,6 +25,7 @@ public:
     /// SIGKILL, for crash tests.
     void kill();
     bool isRunning() const;
+    QString dataDir() const { return m_dataDir; }
     qint64 processId() const { return m_process.processId(); }
     QProcess &process() { return m_process; }
 
@@ -33,6 +37,8 @@ public:
     int count(const QString &text);
 
 protected:
+    /// dataDir, or `tempName` inside a fresh temporary dir when dataDir is empty.
+    ServiceProcess(const QString &dataDir, const QString &tempName);
     /// Starts `program`; false if it did not start within the time.
     bool startProgram(const QString &program, const QStringList &args, int timeoutMs);
     /// Waits for `line` to match output() at or after `from`; no match if the process exits or time runs out.
@@ -42,6 +48,8 @@ protected:
 private:
     void waitForReadyRead(qint64 ms);
 
+    std::unique_ptr<QTemporaryDir> m_tempDir;
+    QString m_dataDir;
     QProcess m_process;
     QString m_output;
 };
