@@ -11,6 +11,7 @@
 #include <QUrl>
 
 #include <cstdio>
+#include <utility>
 
 namespace qedge::ctl {
 
@@ -109,24 +110,13 @@ int Commands::run()
     if (m_inv.args.isEmpty())
         return usage(QStringLiteral("no command given"));
     const QString cmd = m_inv.args.first();
-    if (cmd == QLatin1String("nodes"))
-        return nodes();
-    if (cmd == QLatin1String("get"))
-        return get();
-    if (cmd == QLatin1String("apply"))
-        return apply();
-    if (cmd == QLatin1String("delete"))
-        return remove();
-    if (cmd == QLatin1String("queue"))
-        return queue();
-    if (cmd == QLatin1String("token"))
-        return tokenCreate();
-    if (cmd == QLatin1String("events"))
-        return events();
-    if (cmd == QLatin1String("devices"))
-        return devices();
-    if (cmd == QLatin1String("twin"))
-        return twinSet();
+    static const std::pair<const char *, int (Commands::*)()> handlers[] = {
+        {"nodes", &Commands::nodes},   {"get", &Commands::get},         {"apply", &Commands::apply},
+        {"delete", &Commands::remove}, {"queue", &Commands::queue},     {"token", &Commands::tokenCreate},
+        {"events", &Commands::events}, {"devices", &Commands::devices}, {"twin", &Commands::twinSet}};
+    for (const auto &[name, handler] : handlers)
+        if (cmd == QLatin1String(name))
+            return (this->*handler)();
     return usage(QStringLiteral("unknown command \"%1\"").arg(cmd));
 }
 
