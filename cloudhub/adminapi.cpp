@@ -106,6 +106,30 @@ std::optional<Response> checkParts(const http::Request &req, bool withNode, bool
     return std::nullopt;
 }
 
+/// The namespace/type/name path parameters of an object route.
+struct ObjectRef
+{
+    QString ns;
+    QString type;
+    QString name;
+};
+
+ObjectRef objectRef(const http::Request &req)
+{
+    return {param(req, "namespace"), param(req, "type"), param(req, "name")};
+}
+
+/// ?limit= as a positive whole number (defaultLimit when absent); an error response otherwise.
+std::optional<Response> limitParam(const http::Request &req, int defaultLimit, int &limit)
+{
+    bool ok = true;
+    const QString text = req.query.queryItemValue(QStringLiteral("limit"));
+    limit = text.isEmpty() ? defaultLimit : text.toInt(&ok);
+    if (!ok || limit < 1)
+        return badRequest(QStringLiteral("limit must be a positive whole number"));
+    return std::nullopt;
+}
+
 /// Validates a PUT body against its path and fills in metadata.name/namespace from the path.
 std::optional<Response> prepareObject(const http::Request &req, QJsonObject &object)
 {
@@ -236,6 +260,24 @@ bool AdminApi::isKnown(const QString &node)
     return n && n->has_value();
 }
 
+std::optional<Response> AdminApi::knownNode(const http::Request &req, bool withObject, QString &node)
+{
+    if (auto bad = checkParts(req, true, withObject))
+        return bad;
+    node = param(req, "node");
+    if (!isKnown(node))
+        return notFound(QStringLiteral("node %1 is not known").arg(node));
+    return std::nullopt;
+}
+
+std::optional<Response> AdminApi::fleetTargets(const http::Request &req, bool allowEmpty,
+                                               QStringList &targets)
+{
+    if (auto bad = checkParts(req, false, true))
+        return bad;
+    return resolveTargets(req, allowEmpty, targets);
+}
+
 std::optional<QJsonObject> AdminApi::nodeJson(const QString &node)
 {
     flushRegistry();
@@ -364,12 +406,10 @@ Response AdminApi::putResource(const http::Request &req)
 
 Response AdminApi::getResource(const http::Request &req)
 {
-    if (auto bad = checkParts(req, true, true))
+    QString node;
+    if (auto bad = knownNode(req, true, node))
         return *bad;
-    const QString node = param(req, "node");
-    if (!isKnown(node))
-        return notFound(QStringLiteral("node %1 is not known").arg(node));
-    const QString ns = param(req, "namespace"), type = param(req, "type"), name = param(req, "name");
+    const auto [ns, type, name] = objectRef(req);
     auto o = m_p.dispatcher->get(node, ns, type, name);
     if (!o)
         return notFound(QStringLiteral("%1/%2/%3 is not on node %4").arg(ns, type, name, node));
@@ -378,12 +418,10 @@ Response AdminApi::getResource(const http::Request &req)
 
 Response AdminApi::deleteResource(const http::Request &req)
 {
-    if (auto bad = checkParts(req, true, true))
+    QString node;
+    if (auto bad = knownNode(req, true, node))
         return *bad;
-    const QString node = param(req, "node");
-    if (!isKnown(node))
-        return notFound(QStringLiteral("node %1 is not known").arg(node));
-    const QString ns = param(req, "namespace"), type = param(req, "type"), name = param(req, "name");
+    const auto [ns, type, name] = objectRef(req);
     if (!m_p.dispatcher->get(node, ns, type, name))
         return notFound(QStringLiteral("%1/%2/%3 is not on node %4").arg(ns, type, name, node));
     auto removed = m_p.dispatcher->remove({node}, ns, type, name);
@@ -395,11 +433,9 @@ Response AdminApi::deleteResource(const http::Request &req)
 
 Response AdminApi::listResources(const http::Request &req)
 {
-    if (auto bad = checkParts(req, true, false))
+    QString node;
+    if (auto bad = knownNode(req, false, node))
         return *bad;
-    const QString node = param(req, "node");
-    if (!isKnown(node))
-        return notFound(QStringLiteral("node %1 is not known").arg(node));
     const QString type = req.query.queryItemValue(QStringLiteral("type"), QUrl::FullyDecoded);
     if (!type.isEmpty() && !validType(type))
         return badRequest(QStringLiteral("type \"%1\" is not valid").arg(type));
@@ -489,15 +525,13 @@ QStringList AdminApi::activeNodes(const QString &ns, const QString &type, const 
 
 Response AdminApi::putFleet(const http::Request &req)
 {
-    if (auto bad = checkParts(req, false, true))
-        return *bad;
     QStringList targets;
-    if (auto bad = resolveTargets(req, false, targets))
+    if (auto bad = fleetTargets(req, false, targets))
         return *bad;
     QJsonObject object;
     if (auto bad = prepareObject(req, object))
         return *bad;
-    const QString ns = param(req, "namespace"), type = param(req, "type"), name = param(req, "name");
+    const auto [ns, type, name] = objectRef(req);
     const bool existed = m_p.dispatcher->resources().byName(ns, type, name) != nullptr;
     auto stored = m_p.dispatcher->apply(targets, object, type);
     if (!stored)
@@ -511,12 +545,10 @@ Response AdminApi::putFleet(const http::Request &req)
 
 Response AdminApi::getFleet(const http::Request &req)
 {
-    if (auto bad = checkParts(req, false, true))
-        return *bad;
     QStringList targets;
-    if (auto bad = resolveTargets(req, true, targets))
+    if (auto bad = fleetTargets(req, true, targets))
         return *bad;
-    const QString ns = param(req, "namespace"), type = param(req, "type"), name = param(req, "name");
+    const auto [ns, type, name] = objectRef(req);
     const StoredResource *r = m_p.dispatcher->resources().byName(ns, type, name);
     if (!r || r->deleted)
         return notFound(QStringLiteral("%1/%2/%3 is not stored").arg(ns, type, name));
@@ -533,12 +565,10 @@ Response AdminApi::getFleet(const http::Request &req)
 
 Response AdminApi::deleteFleet(const http::Request &req)
 {
-    if (auto bad = checkParts(req, false, true))
-        return *bad;
     QStringList targets;
-    if (auto bad = resolveTargets(req, true, targets))
+    if (auto bad = fleetTargets(req, true, targets))
         return *bad;
-    const QString ns = param(req, "namespace"), type = param(req, "type"), name = param(req, "name");
+    const auto [ns, type, name] = objectRef(req);
     const QStringList active = activeNodes(ns, type, name);
     if (active.isEmpty())
         return notFound(QStringLiteral("%1/%2/%3 is not stored").arg(ns, type, name));
@@ -560,16 +590,12 @@ Response AdminApi::deleteFleet(const http::Request &req)
 
 Response AdminApi::getQueue(const http::Request &req)
 {
-    if (auto bad = checkParts(req, true, false))
+    QString node;
+    if (auto bad = knownNode(req, false, node))
         return *bad;
-    const QString node = param(req, "node");
-    if (!isKnown(node))
-        return notFound(QStringLiteral("node %1 is not known").arg(node));
-    bool limitOk = true;
-    const QString limitText = req.query.queryItemValue(QStringLiteral("limit"));
-    const int limit = limitText.isEmpty() ? 1000 : limitText.toInt(&limitOk);
-    if (!limitOk || limit < 1)
-        return badRequest(QStringLiteral("limit must be a positive whole number"));
+    int limit = 0;
+    if (auto bad = limitParam(req, 1000, limit))
+        return *bad;
     const NodeQueue *q = m_p.dispatcher->queue(node);
     QJsonArray entries;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -595,16 +621,12 @@ Response AdminApi::getQueue(const http::Request &req)
 
 Response AdminApi::getNodeEvents(const http::Request &req)
 {
-    if (auto bad = checkParts(req, true, false))
+    QString node;
+    if (auto bad = knownNode(req, false, node))
         return *bad;
-    const QString node = param(req, "node");
-    if (!isKnown(node))
-        return notFound(QStringLiteral("node %1 is not known").arg(node));
-    bool ok = true;
-    const QString limitText = req.query.queryItemValue(QStringLiteral("limit"));
-    const int limit = limitText.isEmpty() ? 100 : limitText.toInt(&ok);
-    if (!ok || limit < 1)
-        return badRequest(QStringLiteral("limit must be a positive whole number"));
+    int limit = 0;
+    if (auto bad = limitParam(req, 100, limit))
+        return *bad;
     QJsonArray out;
     if (m_p.log) {
         auto events = m_p.log->recent(node, limit);

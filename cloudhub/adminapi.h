@@ -70,6 +70,12 @@ private:
     /// The same from a registry row already read (nullopt: the node has none).
     std::optional<QJsonObject> nodeJson(const QString &node, const std::optional<NodeRegistry::Node> &row);
     bool isKnown(const QString &node);
+    /// The shared start of a per-node route: valid path parts and a known node (set in `node`),
+    /// else the error response.
+    std::optional<http::Response> knownNode(const http::Request &req, bool withObject, QString &node);
+    /// The shared start of a fleet-wide route: valid object path parts, then resolveTargets().
+    std::optional<http::Response> fleetTargets(const http::Request &req, bool allowEmpty,
+                                               QStringList &targets);
     void flushRegistry();
     /// Target nodes of a fleet-wide call (?nodes= or ?selector=); empty list with allowEmpty when neither.
     std::optional<http::Response> resolveTargets(const http::Request &req, bool allowEmpty, QStringList &out);

@@ -11,21 +11,11 @@
 #include <QUrl>
 
 #include <cstdio>
+#include <utility>
 
 namespace qedge::ctl {
 
 namespace {
-
-QTextStream &out()
-{
-    static QTextStream s(stdout);
-    return s;
-}
-
-QString enc(const QString &part)
-{
-    return QString::fromLatin1(QUrl::toPercentEncoding(part));
-}
 
 QString text(const QJsonValue &v)
 {
@@ -67,6 +57,17 @@ QJsonObject metadata(const QJsonObject &o)
 
 } // namespace
 
+QTextStream &Commands::out()
+{
+    static QTextStream s(stdout);
+    return s;
+}
+
+QString Commands::enc(const QString &part)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(part));
+}
+
 int Commands::fail(const Reply &r)
 {
     std::fprintf(stderr, "qedgectl: %s\n", qPrintable(r.error));
@@ -86,29 +87,36 @@ void Commands::printJson(const QJsonValue &v)
     out().flush();
 }
 
+int Commands::print(const Reply &r, const std::function<void(const QJsonObject &)> &asText)
+{
+    if (!r.ok)
+        return fail(r);
+    if (m_inv.json) {
+        printJson(r.json);
+        return ExitOk;
+    }
+    asText(r.json);
+    out().flush();
+    return ExitOk;
+}
+
+void Commands::printTable(const QStringList &header, const QList<QStringList> &rows)
+{
+    out() << renderTable(header, rows);
+}
+
 int Commands::run()
 {
     if (m_inv.args.isEmpty())
         return usage(QStringLiteral("no command given"));
     const QString cmd = m_inv.args.first();
-    if (cmd == QLatin1String("nodes"))
-        return nodes();
-    if (cmd == QLatin1String("get"))
-        return get();
-    if (cmd == QLatin1String("apply"))
-        return apply();
-    if (cmd == QLatin1String("delete"))
-        return remove();
-    if (cmd == QLatin1String("queue"))
-        return queue();
-    if (cmd == QLatin1String("token"))
-        return tokenCreate();
-    if (cmd == QLatin1String("events"))
-        return events();
-    if (cmd == QLatin1String("devices"))
-        return devices();
-    if (cmd == QLatin1String("twin"))
-        return twinSet();
+    static const std::pair<const char *, int (Commands::*)()> handlers[] = {
+        {"nodes", &Commands::nodes},   {"get", &Commands::get},         {"apply", &Commands::apply},
+        {"delete", &Commands::remove}, {"queue", &Commands::queue},     {"token", &Commands::tokenCreate},
+        {"events", &Commands::events}, {"devices", &Commands::devices}, {"twin", &Commands::twinSet}};
+    for (const auto &[name, handler] : handlers)
+        if (cmd == QLatin1String(name))
+            return (this->*handler)();
     return usage(QStringLiteral("unknown command \"%1\"").arg(cmd));
 }
 
@@ -116,30 +124,23 @@ int Commands::nodes()
 {
     if (m_inv.args.size() != 1)
         return usage(QStringLiteral("nodes takes no operands"));
-    const Reply r = m_client.call("GET", QStringLiteral("/api/v1/nodes"));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json) {
-        printJson(r.json);
-        return ExitOk;
-    }
-    QList<QStringList> rows;
-    for (const QJsonValue &v : r.json.value(QStringLiteral("nodes")).toArray()) {
-        const QJsonObject n = v.toObject();
-        rows.append({text(n.value(QStringLiteral("id"))),
-                     n.value(QStringLiteral("online")).toBool() ? QStringLiteral("online")
-                                                                : QStringLiteral("offline"),
-                     text(n.value(QStringLiteral("queueDepth"))), text(n.value(QStringLiteral("inFlight"))),
-                     text(n.value(QStringLiteral("sent"))), text(n.value(QStringLiteral("acked"))),
-                     text(n.value(QStringLiteral("lastSeen"))),
-                     labels(n.value(QStringLiteral("labels")).toObject())});
-    }
-    out() << renderTable({QStringLiteral("node"), QStringLiteral("status"), QStringLiteral("queue"),
-                          QStringLiteral("in-flight"), QStringLiteral("sent"), QStringLiteral("acked"),
-                          QStringLiteral("last-seen"), QStringLiteral("labels")},
-                         rows);
-    out().flush();
-    return ExitOk;
+    return print(m_client.call("GET", QStringLiteral("/api/v1/nodes")), [](const QJsonObject &json) {
+        QList<QStringList> rows;
+        for (const QJsonValue &v : json.value(QStringLiteral("nodes")).toArray()) {
+            const QJsonObject n = v.toObject();
+            rows.append({text(n.value(QStringLiteral("id"))),
+                         n.value(QStringLiteral("online")).toBool() ? QStringLiteral("online")
+                                                                    : QStringLiteral("offline"),
+                         text(n.value(QStringLiteral("queueDepth"))),
+                         text(n.value(QStringLiteral("inFlight"))), text(n.value(QStringLiteral("sent"))),
+                         text(n.value(QStringLiteral("acked"))), text(n.value(QStringLiteral("lastSeen"))),
+                         labels(n.value(QStringLiteral("labels")).toObject())});
+        }
+        printTable({QStringLiteral("node"), QStringLiteral("status"), QStringLiteral("queue"),
+                    QStringLiteral("in-flight"), QStringLiteral("sent"), QStringLiteral("acked"),
+                    QStringLiteral("last-seen"), QStringLiteral("labels")},
+                   rows);
+    });
 }
 
 int Commands::get()
@@ -149,45 +150,33 @@ int Commands::get()
         return usage(QStringLiteral("usage: get NODE [TYPE [NAMESPACE/NAME]]"));
     const QString node = QStringLiteral("/api/v1/nodes/") + enc(a.at(1));
     if (a.size() == 2) {
-        const Reply r = m_client.call("GET", node);
-        if (!r.ok)
-            return fail(r);
-        if (m_inv.json) {
-            printJson(r.json);
-            return ExitOk;
-        }
-        QList<QStringList> rows;
-        for (const char *key : {"id", "online", "since", "firstSeen", "lastSeen", "remoteAddress",
-                                "queueDepth", "inFlight", "sent", "acked", "certSerial", "certExpiry"})
-            rows.append({QLatin1String(key), text(r.json.value(QLatin1String(key)))});
-        rows.append({QStringLiteral("labels"), labels(r.json.value(QStringLiteral("labels")).toObject())});
-        out() << renderTable({QStringLiteral("field"), QStringLiteral("value")}, rows);
-        out().flush();
-        return ExitOk;
+        return print(m_client.call("GET", node), [](const QJsonObject &json) {
+            QList<QStringList> rows;
+            for (const char *key : {"id", "online", "since", "firstSeen", "lastSeen", "remoteAddress",
+                                    "queueDepth", "inFlight", "sent", "acked", "certSerial", "certExpiry"})
+                rows.append({QLatin1String(key), text(json.value(QLatin1String(key)))});
+            rows.append({QStringLiteral("labels"), labels(json.value(QStringLiteral("labels")).toObject())});
+            printTable({QStringLiteral("field"), QStringLiteral("value")}, rows);
+        });
     }
     const QString type = a.at(2).toLower();
     if (a.size() == 3) {
-        const Reply r = m_client.call("GET", node + QStringLiteral("/resources?type=") + enc(type));
-        if (!r.ok)
-            return fail(r);
-        if (m_inv.json) {
-            printJson(r.json);
-            return ExitOk;
-        }
-        QList<QStringList> rows;
-        for (const QJsonValue &v : r.json.value(QStringLiteral("resources")).toArray()) {
-            const QJsonObject meta = metadata(v.toObject());
-            rows.append({text(meta.value(QStringLiteral("namespace"))),
-                         text(meta.value(QStringLiteral("name"))),
-                         text(v.toObject().value(QStringLiteral("kind"))),
-                         text(meta.value(QStringLiteral("resourceVersion"))),
-                         text(meta.value(QStringLiteral("uid")))});
-        }
-        out() << renderTable({QStringLiteral("namespace"), QStringLiteral("name"), QStringLiteral("kind"),
-                              QStringLiteral("resource-version"), QStringLiteral("uid")},
-                             rows);
-        out().flush();
-        return ExitOk;
+        return print(m_client.call("GET", node + QStringLiteral("/resources?type=") + enc(type)),
+                     [](const QJsonObject &json) {
+                         QList<QStringList> rows;
+                         for (const QJsonValue &v : json.value(QStringLiteral("resources")).toArray()) {
+                             const QJsonObject meta = metadata(v.toObject());
+                             rows.append({text(meta.value(QStringLiteral("namespace"))),
+                                          text(meta.value(QStringLiteral("name"))),
+                                          text(v.toObject().value(QStringLiteral("kind"))),
+                                          text(meta.value(QStringLiteral("resourceVersion"))),
+                                          text(meta.value(QStringLiteral("uid")))});
+                         }
+                         printTable({QStringLiteral("namespace"), QStringLiteral("name"),
+                                     QStringLiteral("kind"), QStringLiteral("resource-version"),
+                                     QStringLiteral("uid")},
+                                    rows);
+                     });
     }
     const QStringList nsName = a.at(3).split(u'/');
     if (nsName.size() != 2 || nsName.at(0).isEmpty() || nsName.at(1).isEmpty())
@@ -288,15 +277,10 @@ int Commands::remove()
     const Reply r =
         m_client.call("DELETE", QStringLiteral("/api/v1/nodes/%1/resources/%2/%3/%4")
                                     .arg(enc(a.at(1)), enc(p.at(0)), enc(p.at(1).toLower()), enc(p.at(2))));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json)
-        printJson(r.json);
-    else
+    return print(r, [&a](const QJsonObject &json) {
         out() << QStringLiteral("deleted %1 from %2 (resourceVersion %3)\n")
-                     .arg(a.at(2), a.at(1), r.json.value(QStringLiteral("resourceVersion")).toString());
-    out().flush();
-    return ExitOk;
+                     .arg(a.at(2), a.at(1), json.value(QStringLiteral("resourceVersion")).toString());
+    });
 }
 
 int Commands::queue()
@@ -304,29 +288,24 @@ int Commands::queue()
     if (m_inv.args.size() != 2)
         return usage(QStringLiteral("usage: queue NODE"));
     const Reply r = m_client.call("GET", QStringLiteral("/api/v1/nodes/%1/queue").arg(enc(m_inv.args.at(1))));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json) {
-        printJson(r.json);
-        return ExitOk;
-    }
-    QList<QStringList> rows;
-    for (const QJsonValue &v : r.json.value(QStringLiteral("entries")).toArray()) {
-        const QJsonObject e = v.toObject();
-        rows.append({text(e.value(QStringLiteral("resource"))), text(e.value(QStringLiteral("operation"))),
-                     text(e.value(QStringLiteral("resourceVersion"))), text(e.value(QStringLiteral("state"))),
-                     text(e.value(QStringLiteral("attempts"))), age(e.value(QStringLiteral("ageMs"))),
-                     text(e.value(QStringLiteral("uid")))});
-    }
-    out() << QStringLiteral("depth %1, in flight %2\n")
-                 .arg(r.json.value(QStringLiteral("depth")).toInt())
-                 .arg(r.json.value(QStringLiteral("inFlight")).toInt());
-    out() << renderTable({QStringLiteral("resource"), QStringLiteral("operation"),
-                          QStringLiteral("resource-version"), QStringLiteral("state"),
-                          QStringLiteral("attempts"), QStringLiteral("age"), QStringLiteral("uid")},
-                         rows);
-    out().flush();
-    return ExitOk;
+    return print(r, [](const QJsonObject &json) {
+        QList<QStringList> rows;
+        for (const QJsonValue &v : json.value(QStringLiteral("entries")).toArray()) {
+            const QJsonObject e = v.toObject();
+            rows.append({text(e.value(QStringLiteral("resource"))),
+                         text(e.value(QStringLiteral("operation"))),
+                         text(e.value(QStringLiteral("resourceVersion"))),
+                         text(e.value(QStringLiteral("state"))), text(e.value(QStringLiteral("attempts"))),
+                         age(e.value(QStringLiteral("ageMs"))), text(e.value(QStringLiteral("uid")))});
+        }
+        out() << QStringLiteral("depth %1, in flight %2\n")
+                     .arg(json.value(QStringLiteral("depth")).toInt())
+                     .arg(json.value(QStringLiteral("inFlight")).toInt());
+        printTable({QStringLiteral("resource"), QStringLiteral("operation"),
+                    QStringLiteral("resource-version"), QStringLiteral("state"), QStringLiteral("attempts"),
+                    QStringLiteral("age"), QStringLiteral("uid")},
+                   rows);
+    });
 }
 
 int Commands::tokenCreate()
@@ -342,14 +321,8 @@ int Commands::tokenCreate()
         body.insert(QStringLiteral("node"), m_inv.nodes.first());
     const Reply r = m_client.call("POST", QStringLiteral("/api/v1/tokens"),
                                   QJsonDocument(body).toJson(QJsonDocument::Compact));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json)
-        printJson(r.json);
-    else
-        out() << r.json.value(QStringLiteral("token")).toString() << u'\n';
-    out().flush();
-    return ExitOk;
+    return print(
+        r, [](const QJsonObject &json) { out() << json.value(QStringLiteral("token")).toString() << u'\n'; });
 }
 
 int Commands::events()
@@ -364,24 +337,19 @@ int Commands::events()
             return usage(
                 QStringLiteral("events needs --follow, or --node NODE for the stored events of a node"));
         const Reply r = m_client.call("GET", QStringLiteral("/api/v1/nodes/%1/events").arg(enc(node)));
-        if (!r.ok)
-            return fail(r);
-        if (m_inv.json) {
-            printJson(r.json);
-            return ExitOk;
-        }
-        QList<QStringList> rows;
-        for (const QJsonValue &v : r.json.value(QStringLiteral("events")).toArray()) {
-            const QJsonObject e = v.toObject();
-            rows.append({text(e.value(QStringLiteral("time"))), text(e.value(QStringLiteral("operation"))),
-                         text(e.value(QStringLiteral("resource"))),
-                         text(e.value(QStringLiteral("content"))).left(80)});
-        }
-        out() << renderTable({QStringLiteral("time"), QStringLiteral("operation"), QStringLiteral("resource"),
-                              QStringLiteral("content")},
-                             rows);
-        out().flush();
-        return ExitOk;
+        return print(r, [](const QJsonObject &json) {
+            QList<QStringList> rows;
+            for (const QJsonValue &v : json.value(QStringLiteral("events")).toArray()) {
+                const QJsonObject e = v.toObject();
+                rows.append({text(e.value(QStringLiteral("time"))),
+                             text(e.value(QStringLiteral("operation"))),
+                             text(e.value(QStringLiteral("resource"))),
+                             text(e.value(QStringLiteral("content"))).left(80)});
+            }
+            printTable({QStringLiteral("time"), QStringLiteral("operation"), QStringLiteral("resource"),
+                        QStringLiteral("content")},
+                       rows);
+        });
     }
     const QString query = node.isEmpty() ? QString() : QStringLiteral("node=") + enc(node);
     const bool json = m_inv.json;

@@ -4,6 +4,10 @@
 
 #include <QStringList>
 
+#include <functional>
+
+class QTextStream;
+
 namespace qedge::ctl {
 
 /// What the command line asked for, besides the hub settings.
@@ -39,6 +43,16 @@ private:
     int fail(const Reply &r);
     int usage(const QString &message);
     void printJson(const QJsonValue &v);
+    /// The shared tail of a command: fail() on an error reply, else its JSON with -o json, else what
+    /// asText writes to out(); returns the exit code.
+    int print(const Reply &r, const std::function<void(const QJsonObject &)> &asText);
+    /// Writes a table to out().
+    static void printTable(const QStringList &header, const QList<QStringList> &rows);
+    static QTextStream &out();
+    /// One path segment or query value, percent-encoded.
+    static QString enc(const QString &part);
+    /// "ns/name" or "name" (namespace default) as a device's admin API path; devicecommands.cpp.
+    static QString devicePath(const QString &node, const QString &device);
 
     Client &m_client;
     Invocation m_inv;

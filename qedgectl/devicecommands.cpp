@@ -1,38 +1,12 @@
 // qedgectl devices ... and twin set ...: the admin API's "Devices and twins" routes.
 #include "qedgectl/commands.h"
 
-#include "qedgectl/table.h"
-
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QTextStream>
-#include <QUrl>
-
-#include <cstdio>
 
 namespace qedge::ctl {
 
 namespace {
-QTextStream &out()
-{
-    static QTextStream s(stdout);
-    return s;
-}
-
-QString enc(const QString &part)
-{
-    return QString::fromLatin1(QUrl::toPercentEncoding(part));
-}
-
-/// "ns/name" or "name" (namespace default) as the two path segments.
-QString devicePath(const QString &node, const QString &device)
-{
-    const int slash = device.indexOf(u'/');
-    const QString ns = slash < 0 ? QStringLiteral("default") : device.left(slash);
-    const QString name = slash < 0 ? device : device.mid(slash + 1);
-    return QStringLiteral("/api/v1/nodes/%1/devices/%2/%3").arg(enc(node), enc(ns), enc(name));
-}
-
 QString side(const QJsonObject &twin, const char *which)
 {
     const QJsonObject s = twin.value(QLatin1String(which)).toObject();
@@ -61,6 +35,14 @@ const QStringList Header{QStringLiteral("device"), QStringLiteral("state"),   QS
                          QStringLiteral("type"),   QStringLiteral("desired"), QStringLiteral("reported")};
 } // namespace
 
+QString Commands::devicePath(const QString &node, const QString &device)
+{
+    const int slash = device.indexOf(u'/');
+    const QString ns = slash < 0 ? QStringLiteral("default") : device.left(slash);
+    const QString name = slash < 0 ? device : device.mid(slash + 1);
+    return QStringLiteral("/api/v1/nodes/%1/devices/%2/%3").arg(enc(node), enc(ns), enc(name));
+}
+
 int Commands::devices()
 {
     const QStringList &a = m_inv.args;
@@ -72,21 +54,16 @@ int Commands::devices()
         r = m_client.call("GET", devicePath(a.at(2), a.at(3)));
     else
         return usage(QStringLiteral("usage: devices list NODE | devices get NODE [NAMESPACE/]NAME"));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json) {
-        printJson(r.json);
-        return ExitOk;
-    }
-    QList<QStringList> rows;
-    if (sub == QLatin1String("list"))
-        for (const QJsonValue &v : r.json.value(QStringLiteral("devices")).toArray())
-            addRows(v.toObject(), rows);
-    else
-        addRows(r.json, rows);
-    out() << renderTable(Header, rows);
-    out().flush();
-    return ExitOk;
+    const bool list = sub == QLatin1String("list");
+    return print(r, [list](const QJsonObject &json) {
+        QList<QStringList> rows;
+        if (list)
+            for (const QJsonValue &v : json.value(QStringLiteral("devices")).toArray())
+                addRows(v.toObject(), rows);
+        else
+            addRows(json, rows);
+        printTable(Header, rows);
+    });
 }
 
 int Commands::twinSet()
@@ -104,17 +81,11 @@ int Commands::twinSet()
     const Reply r = m_client.call(
         "PUT", devicePath(a.at(2), a.at(3)),
         QJsonDocument(QJsonObject{{QStringLiteral("desired"), desired}}).toJson(QJsonDocument::Compact));
-    if (!r.ok)
-        return fail(r);
-    if (m_inv.json) {
-        printJson(r.json);
-        return ExitOk;
-    }
-    QList<QStringList> rows;
-    addRows(r.json, rows);
-    out() << renderTable(Header, rows);
-    out().flush();
-    return ExitOk;
+    return print(r, [](const QJsonObject &json) {
+        QList<QStringList> rows;
+        addRows(json, rows);
+        printTable(Header, rows);
+    });
 }
 
 } // namespace qedge::ctl

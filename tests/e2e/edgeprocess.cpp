@@ -4,43 +4,17 @@
 #include "tests/support/testsupport.h"
 
 #include <QDeadlineTimer>
-#include <QEventLoop>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QRegularExpression>
 #include <QTest>
-#include <QTimer>
 
 namespace qedge::test {
 
-namespace {
-void waitForReadyRead(QProcess &p, qint64 ms)
-{
-    QEventLoop loop;
-    QObject::connect(&p, &QProcess::readyRead, &loop, &QEventLoop::quit);
-    QObject::connect(&p, &QProcess::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(int(qBound(qint64(1), ms, qint64(200))), &loop, &QEventLoop::quit);
-    loop.exec();
-}
-} // namespace
-
-EdgeProcess::EdgeProcess(const QString &node, const QString &dataDir) : m_node(node)
-{
-    if (dataDir.isEmpty()) {
-        m_tempDir = std::make_unique<QTemporaryDir>();
-        m_dataDir = m_tempDir->filePath(QStringLiteral("edge"));
-    } else {
-        m_dataDir = dataDir;
-    }
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
-}
-
-EdgeProcess::~EdgeProcess()
-{
-    if (isRunning())
-        kill();
-}
+EdgeProcess::EdgeProcess(const QString &node, const QString &dataDir)
+    : ServiceProcess(dataDir, QStringLiteral("edge")), m_node(node)
+{}
 
 QStringList EdgeProcess::joinArgs(HubProcess &hub)
 {
@@ -51,7 +25,7 @@ QStringList EdgeProcess::joinArgs(HubProcess &hub)
 
 bool EdgeProcess::start(const QStringList &args, int timeoutMs)
 {
-    QStringList all = {QStringLiteral("--data-dir"),       m_dataDir,
+    QStringList all = {QStringLiteral("--data-dir"),       dataDir(),
                        QStringLiteral("--node"),           m_node,
                        QStringLiteral("--local-api-port"), QStringLiteral("0"),
                        QStringLiteral("--reconnect-wait"), QStringLiteral("0.2"),
@@ -60,48 +34,15 @@ bool EdgeProcess::start(const QStringList &args, int timeoutMs)
     all += args;
     const qsizetype from = output().size();
     m_apiPort = 0;
-    m_process.start(binaryPath(QStringLiteral("edgehub")), all);
-    if (!m_process.waitForStarted(timeoutMs))
+    if (!startProgram(binaryPath(QStringLiteral("edgehub")), all, timeoutMs))
         return false;
     static const QRegularExpression ready(
         QStringLiteral("edgehub ready: local API http://127\\.0\\.0\\.1:(\\d+)"));
-    QDeadlineTimer deadline(timeoutMs);
-    while (!deadline.hasExpired()) {
-        const QRegularExpressionMatch m = ready.match(output(), from);
-        if (m.hasMatch()) {
-            m_apiPort = quint16(m.captured(1).toUInt());
-            return true;
-        }
-        if (m_process.state() == QProcess::NotRunning)
-            return false;
-        waitForReadyRead(m_process, deadline.remainingTime());
-    }
-    return false;
-}
-
-int EdgeProcess::stop(int timeoutMs)
-{
-    if (m_process.state() == QProcess::NotRunning)
-        return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
-    m_process.terminate();
-    if (!m_process.waitForFinished(timeoutMs)) {
-        kill();
-        return -1;
-    }
-    output();
-    return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
-}
-
-void EdgeProcess::kill()
-{
-    m_process.kill();
-    m_process.waitForFinished(5000);
-    output();
-}
-
-bool EdgeProcess::isRunning() const
-{
-    return m_process.state() != QProcess::NotRunning;
+    const QRegularExpressionMatch m = waitForLine(ready, from, timeoutMs);
+    if (!m.hasMatch())
+        return false;
+    m_apiPort = quint16(m.captured(1).toUInt());
+    return true;
 }
 
 EdgeProcess::Reply EdgeProcess::get(const QString &path, int timeoutMs)
@@ -128,29 +69,6 @@ bool EdgeProcess::waitForConnected(bool connected, int timeoutMs)
         QTest::qWait(50);
     }
     return false;
-}
-
-QString EdgeProcess::output()
-{
-    if (m_process.isOpen())
-        m_output += QString::fromUtf8(m_process.readAll());
-    return m_output;
-}
-
-int EdgeProcess::count(const QString &text)
-{
-    return int(output().count(text));
-}
-
-bool EdgeProcess::waitForOutput(const QString &text, int timeoutMs, int times)
-{
-    QDeadlineTimer deadline(timeoutMs);
-    while (count(text) < times) {
-        if (deadline.hasExpired() || m_process.state() == QProcess::NotRunning)
-            return count(text) >= times;
-        waitForReadyRead(m_process, deadline.remainingTime());
-    }
-    return true;
 }
 
 } // namespace qedge::test

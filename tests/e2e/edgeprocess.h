@@ -1,11 +1,9 @@
 #pragma once
 
-#include <QJsonObject>
-#include <QProcess>
-#include <QStringList>
-#include <QTemporaryDir>
+#include "tests/support/serviceprocess.h"
 
-#include <memory>
+#include <QJsonObject>
+#include <QStringList>
 
 namespace qedge::test {
 
@@ -13,7 +11,7 @@ class HubProcess;
 
 /// The real edgehub binary with a data dir (temporary unless given), local API on a free port:
 /// start() waits for the "edgehub ready: local API http://127.0.0.1:N" line; stop() sends SIGTERM.
-class EdgeProcess
+class EdgeProcess : public ServiceProcess
 {
 public:
     struct Reply
@@ -23,21 +21,13 @@ public:
     };
 
     explicit EdgeProcess(const QString &node, const QString &dataDir = QString());
-    ~EdgeProcess();
 
     /// --hub, --cert-server and --token for `hub`.
     static QStringList joinArgs(HubProcess &hub);
 
     /// Starts with --data-dir, --node, --local-api-port 0, short reconnect waits, then `args`.
     bool start(const QStringList &args, int timeoutMs = 10000);
-    /// SIGTERM and wait; the exit code, or -1 if it crashed or did not exit in time (then killed).
-    int stop(int timeoutMs = 10000);
-    /// SIGKILL, for crash tests.
-    void kill();
-    bool isRunning() const;
-    qint64 processId() const { return m_process.processId(); }
 
-    QString dataDir() const { return m_dataDir; }
     QString node() const { return m_node; }
     quint16 apiPort() const { return m_apiPort; }
 
@@ -46,18 +36,8 @@ public:
     /// Polls GET /api/v1/status until "connected" equals `connected`.
     bool waitForConnected(bool connected, int timeoutMs = 10000);
 
-    /// stdout and stderr so far (of every start).
-    QString output();
-    /// Waits until output() holds `text` at least `times` times.
-    bool waitForOutput(const QString &text, int timeoutMs = 5000, int times = 1);
-    int count(const QString &text);
-
 private:
-    std::unique_ptr<QTemporaryDir> m_tempDir;
     QString m_node;
-    QString m_dataDir;
-    QProcess m_process;
-    QString m_output;
     quint16 m_apiPort = 0;
 };
 
