@@ -1,7 +1,7 @@
 #include "cloudhub/deliverystore.h"
 #include "cloudhub/dispatcher.h"
 #include "shared/storage.h"
-#include "tests/support/pgfixture.h"
+#include "tests/support/enginedatabases.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -82,82 +82,31 @@ class TestDeliveryStore : public QObject
 private slots:
     void initTestCase();
     void cleanupTestCase();
-    void queuesSurviveReopen_data() { engines(); }
+    void queuesSurviveReopen_data() { test::EngineDatabases::addEngineRows(); }
     void queuesSurviveReopen();
-    void ackedEntryNotReloaded_data() { engines(); }
+    void ackedEntryNotReloaded_data() { test::EngineDatabases::addEngineRows(); }
     void ackedEntryNotReloaded();
-    void versionStrictlyIncreasing_data() { engines(); }
+    void versionStrictlyIncreasing_data() { test::EngineDatabases::addEngineRows(); }
     void versionStrictlyIncreasing();
-    void deleteTombstonePurgedAfterAck_data() { engines(); }
+    void deleteTombstonePurgedAfterAck_data() { test::EngineDatabases::addEngineRows(); }
     void deleteTombstonePurgedAfterAck();
-    void repeatedKeyInOneAckBatch_data() { engines(); }
+    void repeatedKeyInOneAckBatch_data() { test::EngineDatabases::addEngineRows(); }
     void repeatedKeyInOneAckBatch();
 
 private:
-    void engines();
-    std::unique_ptr<Database> openDb(bool fresh);
-
-    test::PostgresFixture m_pg;
-    Status m_pgStatus;
-    QTemporaryDir m_dir;
-    int m_serial = 0;
-    QString m_sqlitePath;
+    test::EngineDatabases m_dbs{QStringLiteral("tds")};
 };
 
 void TestDeliveryStore::initTestCase()
 {
-    QVERIFY(m_dir.isValid());
-    m_pgStatus =
-        m_pg.available() ? m_pg.start() : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
+    QVERIFY(m_dbs.tempDirValid());
+    m_dbs.start();
 }
 
 void TestDeliveryStore::cleanupTestCase()
 {
-    m_pg.stop();
+    m_dbs.stop();
 }
-
-void TestDeliveryStore::engines()
-{
-    QTest::addColumn<int>("engine");
-    QTest::newRow("sqlite") << int(Database::SQLite);
-    QTest::newRow("postgresql") << int(Database::PostgreSQL);
-}
-
-std::unique_ptr<Database> TestDeliveryStore::openDb(bool fresh)
-{
-    QFETCH(int, engine);
-    const QString prefix = QStringLiteral("tds%1").arg(++m_serial);
-    QString url;
-    if (engine == Database::SQLite) {
-        if (fresh)
-            m_sqlitePath = m_dir.filePath(prefix + QStringLiteral(".db"));
-        url = QStringLiteral("sqlite:") + m_sqlitePath;
-    } else {
-        url = m_pg.url();
-    }
-    auto db = Database::open(url, prefix);
-    if (!db) {
-        qWarning("open %s: %s", qPrintable(url), qPrintable(db.errorMessage()));
-        return nullptr;
-    }
-    if (engine == Database::PostgreSQL && fresh &&
-        (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) ||
-         !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
-        return nullptr;
-    return std::move(db).value();
-}
-
-// Skips the PostgreSQL row only when the server binaries are missing; a fixture that fails is a failure.
-#define OPEN_DB(db, fresh)                                                                                   \
-    std::unique_ptr<Database> db;                                                                            \
-    {                                                                                                        \
-        QFETCH(int, engine);                                                                                 \
-        if (engine == Database::PostgreSQL && !m_pg.available())                                             \
-            QSKIP(qPrintable(QStringLiteral("PostgreSQL not installed: ") + m_pg.unavailableReason()));      \
-        QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));       \
-        db = openDb(fresh);                                                                                  \
-        QVERIFY(db);                                                                                         \
-    }
 
 #define OPEN_DISPATCHER(d, db)                                                                               \
     auto d = std::make_unique<Dispatcher>();                                                                 \
@@ -171,7 +120,7 @@ void TestDeliveryStore::queuesSurviveReopen()
     const QStringList nodes{QStringLiteral("n1"), QStringLiteral("n2")};
     QStringList before1, before2;
     {
-        OPEN_DB(db, true);
+        QEDGE_OPEN_DB(m_dbs, db, true);
         OPEN_DISPATCHER(d, db);
         for (int i = 0; i < 5; ++i)
             QVERIFY(d->apply(nodes, configMap(QStringLiteral("c%1").arg(i))));
@@ -184,7 +133,7 @@ void TestDeliveryStore::queuesSurviveReopen()
         QCOMPARE(before1.size(), 5);
         QCOMPARE(before2.size(), 6);
     }
-    OPEN_DB(db, false);
+    QEDGE_OPEN_DB(m_dbs, db, false);
     OPEN_DISPATCHER(d, db);
     QCOMPARE(describe(d->queue(QStringLiteral("n1"))), before1);
     QCOMPARE(describe(d->queue(QStringLiteral("n2"))), before2);
@@ -195,7 +144,7 @@ void TestDeliveryStore::queuesSurviveReopen()
 
 void TestDeliveryStore::repeatedKeyInOneAckBatch()
 {
-    OPEN_DB(db, true);
+    QEDGE_OPEN_DB(m_dbs, db, true);
     DeliveryStore store(*db);
     QVERIFY(store.migrate());
     const auto ack = [](const char *node, const char *msgId, quint64 rv) {
@@ -229,7 +178,7 @@ void TestDeliveryStore::ackedEntryNotReloaded()
     quint64 rv0 = 0;
     QStringList pending, acked;
     {
-        OPEN_DB(db, true);
+        QEDGE_OPEN_DB(m_dbs, db, true);
         OPEN_DISPATCHER(d, db);
         const auto first = d->apply({node}, configMap(QStringLiteral("a")));
         QVERIFY(first);
@@ -247,7 +196,7 @@ void TestDeliveryStore::ackedEntryNotReloaded()
         QCOMPARE(pending.size(), 1);
         QCOMPARE(acked, QStringList{uid0 + QLatin1Char('=') + QString::number(rv0)});
     }
-    OPEN_DB(db, false);
+    QEDGE_OPEN_DB(m_dbs, db, false);
     OPEN_DISPATCHER(d, db);
     const NodeQueue *q = d->queue(node);
     QVERIFY(q);
@@ -269,7 +218,7 @@ void TestDeliveryStore::versionStrictlyIncreasing()
 {
     quint64 last = 0;
     {
-        OPEN_DB(db, true);
+        QEDGE_OPEN_DB(m_dbs, db, true);
         OPEN_DISPATCHER(d, db);
         for (int i = 0; i < 1000; ++i) {
             const auto r = d->apply({QStringLiteral("n")},
@@ -281,7 +230,7 @@ void TestDeliveryStore::versionStrictlyIncreasing()
         }
         QCOMPARE(d->queue(QStringLiteral("n"))->depth(), 10);
     }
-    OPEN_DB(db, false);
+    QEDGE_OPEN_DB(m_dbs, db, false);
     OPEN_DISPATCHER(d, db);
     const auto r = d->apply({QStringLiteral("n")}, configMap(QStringLiteral("after")));
     QVERIFY(r);
@@ -296,7 +245,7 @@ void TestDeliveryStore::deleteTombstonePurgedAfterAck()
 {
     const QString node = QStringLiteral("n1");
     {
-        OPEN_DB(db, true);
+        QEDGE_OPEN_DB(m_dbs, db, true);
         OPEN_DISPATCHER(d, db);
         QVERIFY(d->apply({node}, configMap(QStringLiteral("gone"))));
         QVERIFY(d->apply({node}, configMap(QStringLiteral("kept"))));
@@ -309,7 +258,7 @@ void TestDeliveryStore::deleteTombstonePurgedAfterAck()
         d->flushAcks();
         QCOMPARE(d->resources().size(), 1);
     }
-    OPEN_DB(db, false);
+    QEDGE_OPEN_DB(m_dbs, db, false);
     DeliveryStore store(*db);
     const auto snap = store.load();
     QVERIFY2(snap, qPrintable(snap.errorMessage()));

@@ -2,7 +2,7 @@
 #include "cloudhub/devicestore.h"
 #include "cloudhub/dispatcher.h"
 #include "shared/storage.h"
-#include "tests/support/pgfixture.h"
+#include "tests/support/enginedatabases.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -49,81 +49,33 @@ class TestDeviceStore : public QObject
 private slots:
     void initTestCase();
     void cleanupTestCase();
-    void putValidatesAndVersions_data() { engines(); }
+    void putValidatesAndVersions_data() { test::EngineDatabases::addEngineRows(); }
     void putValidatesAndVersions();
     void badBodiesChangeNothing_data();
     void badBodiesChangeNothing();
-    void reportsAreStoredAndConfirmed_data() { engines(); }
+    void reportsAreStoredAndConfirmed_data() { test::EngineDatabases::addEngineRows(); }
     void reportsAreStoredAndConfirmed();
     void stateUpdateIsAJsonString();
     void edgeChangedExpectedIsAdopted();
     void serviceDeliversObjectMembershipAndAcks();
 
 private:
-    void engines();
-    std::unique_ptr<Database> openDb(bool fresh);
-
-    test::PostgresFixture m_pg;
-    Status m_pgStatus;
-    QTemporaryDir m_dir;
-    QString m_sqlitePath;
-    int m_serial = 0;
+    test::EngineDatabases m_dbs{QStringLiteral("tdev")};
 };
 
 void TestDeviceStore::initTestCase()
 {
-    m_pgStatus =
-        m_pg.available() ? m_pg.start() : Status::failure(QStringLiteral("skip"), m_pg.unavailableReason());
+    m_dbs.start();
 }
 
 void TestDeviceStore::cleanupTestCase()
 {
-    m_pg.stop();
+    m_dbs.stop();
 }
-
-void TestDeviceStore::engines()
-{
-    QTest::addColumn<int>("engine");
-    QTest::newRow("sqlite") << int(Database::SQLite);
-    QTest::newRow("postgresql") << int(Database::PostgreSQL);
-}
-
-std::unique_ptr<Database> TestDeviceStore::openDb(bool fresh)
-{
-    QFETCH(int, engine);
-    const QString prefix = QStringLiteral("tdev%1").arg(++m_serial);
-    QString url;
-    if (engine == Database::SQLite) {
-        if (fresh)
-            m_sqlitePath = m_dir.filePath(prefix + QStringLiteral(".db"));
-        url = QStringLiteral("sqlite:") + m_sqlitePath;
-    } else {
-        url = m_pg.url();
-    }
-    auto db = Database::open(url, prefix);
-    if (!db)
-        return nullptr;
-    if (engine == Database::PostgreSQL && fresh &&
-        (!db.value()->exec(QStringLiteral("DROP SCHEMA public CASCADE")) ||
-         !db.value()->exec(QStringLiteral("CREATE SCHEMA public"))))
-        return nullptr;
-    return std::move(db).value();
-}
-
-#define OPEN_DB(db, fresh)                                                                                   \
-    std::unique_ptr<Database> db;                                                                            \
-    {                                                                                                        \
-        QFETCH(int, engine);                                                                                 \
-        if (engine == Database::PostgreSQL && !m_pg.available())                                             \
-            QSKIP("PostgreSQL not installed");                                                               \
-        QVERIFY2(m_pgStatus || engine != Database::PostgreSQL, qPrintable(m_pgStatus.errorMessage()));       \
-        db = openDb(fresh);                                                                                  \
-        QVERIFY(db);                                                                                         \
-    }
 
 void TestDeviceStore::putValidatesAndVersions()
 {
-    OPEN_DB(db, true);
+    QEDGE_OPEN_DB(m_dbs, db, true);
     {
         DeviceStore store;
         QVERIFY(store.open(db.get()));
@@ -163,7 +115,7 @@ void TestDeviceStore::putValidatesAndVersions()
                           body({})));
         QCOMPARE(store.list(Node).size(), 1);
     }
-    auto again = openDb(false);
+    auto again = m_dbs.open(false);
     QVERIFY(again);
     DeviceStore reopened;
     QVERIFY(reopened.open(again.get()));
@@ -209,7 +161,7 @@ void TestDeviceStore::badBodiesChangeNothing()
 
 void TestDeviceStore::reportsAreStoredAndConfirmed()
 {
-    OPEN_DB(db, true);
+    QEDGE_OPEN_DB(m_dbs, db, true);
     {
         DeviceStore store;
         QVERIFY(store.open(db.get()));
@@ -236,7 +188,7 @@ void TestDeviceStore::reportsAreStoredAndConfirmed()
                                                   QStringLiteral("temperature"), QStringLiteral("21.1"), 2)));
         QCOMPARE(reported.count(), 2);
     }
-    auto again = openDb(false);
+    auto again = m_dbs.open(false);
     QVERIFY(again);
     DeviceStore reopened;
     QVERIFY(reopened.open(again.get()));
