@@ -4,6 +4,8 @@
 
 #include <QTimer>
 
+#include <algorithm>
+
 namespace qedge::cloud {
 
 namespace {
@@ -54,7 +56,9 @@ void AckWriter::flush()
     const Status st = m_store.recordAcks(batch);
     QMutexLocker lock(&m_mutex);
     if (st) {
-        m_written += quint64(batch.size());
+        m_written += quint64(std::count_if(batch.cbegin(), batch.cend(), [](const AckRecord &r) {
+            return r.kind == AckRecord::Kind::Ack;
+        }));
         return;
     }
     ++m_failedBatches;

@@ -26,6 +26,7 @@ public:
     /// Writes everything queued now; call it in the writer's thread (or through a blocking invoke).
     void flush();
 
+    /// Acks recorded (not counting the drops of rows nothing needs).
     quint64 written() const;
     quint64 failedBatches() const;
 

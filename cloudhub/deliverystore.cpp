@@ -3,8 +3,15 @@
 #include "shared/message.h"
 #include "shared/storage.h"
 
+#include "cloudhub/hublogging.h"
+
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
 #include <QSqlQuery>
+#include <QUuid>
 #include <QVariant>
 
 namespace qedge::cloud {
@@ -15,26 +22,39 @@ const QString SchemaName = QStringLiteral("delivery");
 
 QList<QStringList> schemaSteps()
 {
-    return {{
-        // A one-row counter: the UPDATE's row lock orders writers, also across PostgreSQL replicas.
-        QStringLiteral(
-            "CREATE TABLE delivery_version (id {{bigint}} PRIMARY KEY, value {{bigint}} NOT NULL)"),
-        QStringLiteral("INSERT INTO delivery_version (id, value) VALUES (1, 0)"),
-        QStringLiteral(
-            "CREATE TABLE delivery_resources (uid {{text}} PRIMARY KEY, namespace {{text}} NOT NULL, "
-            "type {{text}} NOT NULL, name {{text}} NOT NULL, rv {{bigint}} NOT NULL, "
-            "object {{blob}} NOT NULL, source {{text}} NOT NULL, deleted {{bool}} NOT NULL)"),
-        QStringLiteral("CREATE INDEX delivery_resources_name ON delivery_resources (namespace, type, name)"),
-        // delete_rv = 0: delivered or on its way; > 0: the delete of that version is pending.
-        QStringLiteral("CREATE TABLE delivery_targets (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
-                       "delete_rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
-        QStringLiteral("CREATE INDEX delivery_targets_uid ON delivery_targets (uid)"),
-        QStringLiteral("CREATE TABLE delivery_queue (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
-                       "seq {{bigint}} NOT NULL, msg_id {{text}} NOT NULL, operation {{text}} NOT NULL, "
-                       "rv {{bigint}} NOT NULL, enqueued_ms {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
-        QStringLiteral("CREATE TABLE delivery_sync (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
-                       "rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
-    }};
+    return {
+        {
+            // A one-row counter: the UPDATE's row lock orders writers, also across PostgreSQL replicas.
+            QStringLiteral(
+                "CREATE TABLE delivery_version (id {{bigint}} PRIMARY KEY, value {{bigint}} NOT NULL)"),
+            QStringLiteral("INSERT INTO delivery_version (id, value) VALUES (1, 0)"),
+            QStringLiteral(
+                "CREATE TABLE delivery_resources (uid {{text}} PRIMARY KEY, namespace {{text}} NOT NULL, "
+                "type {{text}} NOT NULL, name {{text}} NOT NULL, rv {{bigint}} NOT NULL, "
+                "object {{blob}} NOT NULL, source {{text}} NOT NULL, deleted {{bool}} NOT NULL)"),
+            QStringLiteral("CREATE INDEX delivery_resources_name ON delivery_resources (namespace, type, name)"),
+            // Step 1 kept a row per (node, object) in these two; step 2 folds them into one row per
+            // resource and one per change (a fleet-wide apply to 1,000 nodes wrote 2,000 rows).
+            QStringLiteral("CREATE TABLE delivery_targets (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                           "delete_rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
+            QStringLiteral("CREATE INDEX delivery_targets_uid ON delivery_targets (uid)"),
+            QStringLiteral("CREATE TABLE delivery_queue (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                           "seq {{bigint}} NOT NULL, msg_id {{text}} NOT NULL, operation {{text}} NOT NULL, "
+                           "rv {{bigint}} NOT NULL, enqueued_ms {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
+            QStringLiteral("CREATE TABLE delivery_sync (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                           "rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
+        },
+        {
+            // targets: JSON {"node": delete_rv, ...} (0: delivered or on its way; > 0: that delete pending).
+            QStringLiteral("ALTER TABLE delivery_resources ADD COLUMN targets {{text}} NOT NULL DEFAULT '{}'"),
+            // targets: JSON {"insert": [nodes], "update": [...], "delete": [...]}.
+            QStringLiteral("CREATE TABLE delivery_changes (rv {{bigint}} PRIMARY KEY, uid {{text}} NOT NULL, "
+                           "msg_base {{text}} NOT NULL, enqueued_ms {{bigint}} NOT NULL, "
+                           "targets {{text}} NOT NULL)"),
+            QStringLiteral("DROP TABLE delivery_queue"),
+            QStringLiteral("DROP TABLE delivery_targets"),
+        },
+    };
 }
 
 Status fail(const Error &e)
@@ -42,14 +62,123 @@ Status fail(const Error &e)
     return Status(e);
 }
 
+QByteArray encodeResourceTargets(const QHash<QString, quint64> &targets)
+{
+    QJsonObject o;
+    for (auto it = targets.cbegin(); it != targets.cend(); ++it)
+        o.insert(it.key(), QString::number(it.value()));
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QHash<QString, quint64> decodeResourceTargets(const QByteArray &text)
+{
+    QHash<QString, quint64> out;
+    const QJsonObject o = QJsonDocument::fromJson(text).object();
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it)
+        out.insert(it.key(), it.value().toString().toULongLong());
+    return out;
+}
+
+QByteArray encodeChangeTargets(const QList<ChangeTarget> &targets)
+{
+    QHash<QString, QJsonArray> byOp;
+    for (const ChangeTarget &t : targets)
+        byOp[t.operation].append(t.node);
+    QJsonObject o;
+    for (auto it = byOp.cbegin(); it != byOp.cend(); ++it)
+        o.insert(it.key(), it.value());
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QList<ChangeTarget> decodeChangeTargets(const QByteArray &text)
+{
+    QList<ChangeTarget> out;
+    const QJsonObject o = QJsonDocument::fromJson(text).object();
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it)
+        for (const QJsonValue &n : it.value().toArray())
+            out.append(ChangeTarget{n.toString(), it.key()});
+    return out;
+}
+
+/// What a step-1 store held beyond the tables step 2 keeps: read before the step drops it.
+struct LegacyRows
+{
+    QHash<QString, QHash<QString, quint64>> targets; // uid -> node -> delete_rv
+    QMap<quint64, ChangeRow> changes;                // one per version still queued somewhere
+};
+
+Result<LegacyRows> readLegacy(Database &db)
+{
+    LegacyRows out;
+    auto t = db.exec(QStringLiteral("SELECT node, uid, delete_rv FROM delivery_targets"));
+    if (!t)
+        return t.error();
+    while (t->next())
+        out.targets[t->value(1).toString()].insert(t->value(0).toString(), quint64(t->value(2).toLongLong()));
+    auto q = db.exec(QStringLiteral("SELECT node, uid, operation, rv, enqueued_ms FROM delivery_queue"));
+    if (!q)
+        return q.error();
+    while (q->next()) {
+        const quint64 rv = quint64(q->value(3).toLongLong());
+        ChangeRow &c = out.changes[rv];
+        if (c.targets.isEmpty()) {
+            c.resourceVersion = rv;
+            c.uid = q->value(1).toString();
+            c.msgBase = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            c.enqueuedMs = q->value(4).toLongLong();
+        }
+        c.targets.append(ChangeTarget{q->value(0).toString(), q->value(2).toString()});
+    }
+    return out;
+}
+
+const QString InsertChange = QStringLiteral(
+    "INSERT INTO delivery_changes (rv, uid, msg_base, enqueued_ms, targets) VALUES (?, ?, ?, ?, ?)");
+
 } // namespace
 
 DeliveryStore::DeliveryStore(Database &db) : m_db(db)
 {}
 
+QString DeliveryStore::msgIdFor(const QString &msgBase, const QString &node)
+{
+    // A SHA-1 of (random base, node) is as unpredictable as a random UUID; it is marked version 4
+    // because PROTOCOL.md promises the edge random v4 msg_ids.
+    QUuid id = QUuid::createUuidV5(QUuid(msgBase), node);
+    id.data3 = ushort((id.data3 & 0x0fff) | 0x4000);
+    return id.toString(QUuid::WithoutBraces);
+}
+
 Status DeliveryStore::migrate()
 {
-    return m_db.migrate(SchemaName, schemaSteps());
+    const int before = m_db.schemaVersion(SchemaName);
+    if (before != 1)
+        return m_db.migrate(SchemaName, schemaSteps());
+    // A step-1 store: its per-node rows become per-resource and per-change rows in the same
+    // transaction as the step that drops them. The queued changes keep their versions and order;
+    // their msg_ids are new (the edge applies a resourceVersion once, whatever the msg_id).
+    return m_db.transaction([&]() -> Status {
+        auto legacy = readLegacy(m_db);
+        if (!legacy)
+            return fail(legacy.error());
+        if (Status st = m_db.migrate(SchemaName, schemaSteps()); !st)
+            return st;
+        for (auto it = legacy->targets.cbegin(); it != legacy->targets.cend(); ++it) {
+            auto w = m_db.execWrite(QStringLiteral("UPDATE delivery_resources SET targets = ? WHERE uid = ?"),
+                                    {QString::fromUtf8(encodeResourceTargets(it.value())), it.key()});
+            if (!w)
+                return fail(w.error());
+        }
+        for (const ChangeRow &c : std::as_const(legacy->changes)) {
+            auto w = m_db.execWrite(InsertChange, {qint64(c.resourceVersion), c.uid, c.msgBase, c.enqueuedMs,
+                                                   QString::fromUtf8(encodeChangeTargets(c.targets))});
+            if (!w)
+                return fail(w.error());
+        }
+        qCInfo(lcHubStore) << "delivery store upgraded:" << legacy->changes.size() << "queued changes for"
+                           << legacy->targets.size() << "resources kept";
+        return Status();
+    });
 }
 
 Result<quint64> DeliveryStore::lastVersion()
@@ -70,11 +199,9 @@ Result<DeliverySnapshot> DeliveryStore::load()
     if (!last)
         return last.error();
     snap.lastVersion = last.value();
-
-    QHash<QString, qsizetype> index;
     {
-        auto q = m_db.exec(QStringLiteral("SELECT uid, namespace, type, name, rv, object, source, deleted "
-                                          "FROM delivery_resources"));
+        auto q = m_db.exec(QStringLiteral("SELECT uid, namespace, type, name, rv, object, source, deleted, "
+                                          "targets FROM delivery_resources"));
         if (!q)
             return q.error();
         while (q->next()) {
@@ -87,35 +214,23 @@ Result<DeliverySnapshot> DeliveryStore::load()
             r.json = q->value(5).toByteArray();
             r.source = q->value(6).toString();
             r.deleted = q->value(7).toBool();
-            index.insert(r.uid, snap.resources.size());
+            r.targets = decodeResourceTargets(q->value(8).toString().toUtf8());
             snap.resources.append(std::move(r));
         }
     }
     {
-        auto q = m_db.exec(QStringLiteral("SELECT node, uid, delete_rv FROM delivery_targets"));
+        auto q = m_db.exec(QStringLiteral(
+            "SELECT rv, uid, msg_base, enqueued_ms, targets FROM delivery_changes ORDER BY rv"));
         if (!q)
             return q.error();
         while (q->next()) {
-            const auto it = index.constFind(q->value(1).toString());
-            if (it != index.constEnd())
-                snap.resources[*it].targets.insert(q->value(0).toString(), quint64(q->value(2).toLongLong()));
-        }
-    }
-    {
-        auto q = m_db.exec(QStringLiteral("SELECT node, uid, seq, msg_id, operation, rv, enqueued_ms "
-                                          "FROM delivery_queue ORDER BY node, seq"));
-        if (!q)
-            return q.error();
-        while (q->next()) {
-            QueueRow r;
-            r.node = q->value(0).toString();
-            r.uid = q->value(1).toString();
-            r.seq = q->value(2).toLongLong();
-            r.msgId = q->value(3).toString();
-            r.operation = q->value(4).toString();
-            r.resourceVersion = quint64(q->value(5).toLongLong());
-            r.enqueuedMs = q->value(6).toLongLong();
-            snap.queue.append(std::move(r));
+            ChangeRow c;
+            c.resourceVersion = quint64(q->value(0).toLongLong());
+            c.uid = q->value(1).toString();
+            c.msgBase = q->value(2).toString();
+            c.enqueuedMs = q->value(3).toLongLong();
+            c.targets = decodeChangeTargets(q->value(4).toString().toUtf8());
+            snap.changes.append(std::move(c));
         }
     }
     {
@@ -129,10 +244,11 @@ Result<DeliverySnapshot> DeliveryStore::load()
     return snap;
 }
 
-Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
-                                      const std::function<QList<QueueRow>(const ResourcePlan &)> &queueRows)
+Result<ChangeRow> DeliveryStore::commit(
+    ResourcePlan &plan, qint64 nowMs,
+    const std::function<QList<ChangeTarget>(const ResourcePlan &)> &queueTargets)
 {
-    quint64 rv = 0;
+    ChangeRow change;
     const Status st = m_db.transaction([&]() -> Status {
         auto bumped =
             m_db.execWrite(QStringLiteral("UPDATE delivery_version SET value = value + 1 WHERE id = 1"));
@@ -141,66 +257,53 @@ Result<quint64> DeliveryStore::commit(ResourcePlan &plan,
         const auto last = lastVersion();
         if (!last)
             return fail(last.error());
-        rv = last.value();
-        ResourceStore::finalize(plan, rv);
+        change.resourceVersion = last.value();
+        ResourceStore::finalize(plan, change.resourceVersion);
 
+        // The targets as they will be once this change is taken in (put() of plan.next).
         const StoredResource &r = plan.next;
         auto upserted = m_db.execWrite(
-            QStringLiteral(
-                "INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, deleted) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET rv = excluded.rv, "
-                "object = excluded.object, source = excluded.source, deleted = excluded.deleted"),
-            {r.uid, r.namespaceName, r.type, r.name, qint64(r.resourceVersion), r.json, r.source, r.deleted});
+            QStringLiteral("INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, "
+                           "deleted, targets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE "
+                           "SET rv = excluded.rv, object = excluded.object, source = excluded.source, "
+                           "deleted = excluded.deleted, targets = excluded.targets"),
+            {r.uid, r.namespaceName, r.type, r.name, qint64(r.resourceVersion), r.json, r.source, r.deleted,
+             QString::fromUtf8(encodeResourceTargets(r.targets))});
         if (!upserted)
             return fail(upserted.error());
 
-        // Updates leave a target as it was; only new targets and deletes change rows.
-        QList<QVariantList> targets;
-        for (const NodeChange &c : plan.changes)
-            if (c.operation != op::Update)
-                targets.append({c.node, r.uid, qint64(c.operation == op::Delete ? c.resourceVersion : 0)});
-        if (!targets.isEmpty()) {
-            const Status t = m_db.execBatch(
-                QStringLiteral("INSERT INTO delivery_targets (node, uid, delete_rv) VALUES (?, ?, ?) "
-                               "ON CONFLICT (node, uid) DO UPDATE SET delete_rv = excluded.delete_rv"),
-                targets);
-            if (!t)
-                return t;
-        }
-
-        QList<QVariantList> rows;
-        for (const QueueRow &q : queueRows(plan))
-            rows.append(
-                {q.node, q.uid, q.seq, q.msgId, q.operation, qint64(q.resourceVersion), q.enqueuedMs});
-        if (rows.isEmpty())
+        change.uid = r.uid;
+        change.targets = queueTargets(plan);
+        if (change.targets.isEmpty())
             return Status();
-        // The same dedup as NodeQueue (a delete always replaces; a queued delete is kept; newer RV wins);
-        // seq is kept so a replaced key holds its FIFO position.
-        return m_db.execBatch(
-            QStringLiteral("INSERT INTO delivery_queue (node, uid, seq, msg_id, operation, rv, enqueued_ms) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node, uid) DO UPDATE SET "
-                           "msg_id = excluded.msg_id, operation = excluded.operation, rv = excluded.rv, "
-                           "enqueued_ms = excluded.enqueued_ms WHERE excluded.operation = 'delete' OR "
-                           "(delivery_queue.operation <> 'delete' AND excluded.rv > delivery_queue.rv)"),
-            rows);
+        change.msgBase = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        change.enqueuedMs = nowMs;
+        auto inserted =
+            m_db.execWrite(InsertChange, {qint64(change.resourceVersion), change.uid, change.msgBase,
+                                          change.enqueuedMs, QString::fromUtf8(encodeChangeTargets(change.targets))});
+        return inserted ? Status() : fail(inserted.error());
     });
     if (!st)
         return st.error();
-    return rv;
+    return change;
 }
 
 Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
 {
-    QList<QVariantList> syncUpserts, queueDeletes, deleteSettles, purges;
+    // Every ack moves the sync record, a delete's too: at start a change is replayed to a node only
+    // if its version is newer than what the node acked.
+    QList<QVariantList> syncUpserts, changeDrops, resourceDrops;
     for (const AckRecord &a : acks) {
-        const bool del = a.operation == op::Delete;
-        if (!a.superseded)
-            queueDeletes.append({a.node, a.uid, a.msgId});
-        if (!del)
+        switch (a.kind) {
+        case AckRecord::Kind::Ack:
             syncUpserts.append({a.node, a.uid, qint64(a.resourceVersion)});
-        else if (!a.superseded) {
-            deleteSettles.append({a.node, a.uid});
-            purges.append({a.uid});
+            break;
+        case AckRecord::Kind::DropChange:
+            changeDrops.append(QVariantList{qint64(a.resourceVersion)});
+            break;
+        case AckRecord::Kind::DropResource:
+            resourceDrops.append(QVariantList{a.uid});
+            break;
         }
     }
     return m_db.transaction([&]() -> Status {
@@ -213,28 +316,19 @@ Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
                          syncUpserts);
         if (!s)
             return s;
-        s = batch(QStringLiteral("DELETE FROM delivery_queue WHERE node = ? AND uid = ? AND msg_id = ?"),
-                  queueDeletes);
+        s = batch(QStringLiteral("DELETE FROM delivery_changes WHERE rv = ?"), changeDrops);
         if (!s)
             return s;
-        s = batch(QStringLiteral("DELETE FROM delivery_sync WHERE node = ? AND uid = ?"), deleteSettles);
+        // A tombstone no node waits for any more goes with its sync records.
+        s = batch(QStringLiteral("DELETE FROM delivery_sync WHERE uid = ?"), resourceDrops);
         if (!s)
             return s;
-        s = batch(
-            QStringLiteral("DELETE FROM delivery_targets WHERE node = ? AND uid = ? AND delete_rv <> 0"),
-            deleteSettles);
-        if (!s)
-            return s;
-        // A tombstone goes once no node still waits for its delete.
-        return batch(
-            QStringLiteral("DELETE FROM delivery_resources WHERE uid = ? AND deleted = ? AND NOT EXISTS "
-                           "(SELECT 1 FROM delivery_targets t WHERE t.uid = delivery_resources.uid)"),
-            [&] {
-                QList<QVariantList> rows;
-                for (const QVariantList &p : purges)
-                    rows.append({p.at(0), true});
-                return rows;
-            }());
+        return batch(QStringLiteral("DELETE FROM delivery_resources WHERE uid = ? AND deleted = ?"), [&] {
+            QList<QVariantList> rows;
+            for (const QVariantList &p : resourceDrops)
+                rows.append({p.at(0), true});
+            return rows;
+        }());
     });
 }
 

@@ -48,54 +48,127 @@ Status Dispatcher::open(Database *db)
 {
     if (m_store)
         return Status::failure(QStringLiteral("state"), QStringLiteral("the delivery store is already open"));
-    auto store = std::make_unique<DeliveryStore>(*db);
-    if (Status st = store->migrate(); !st)
+    m_store = std::make_unique<DeliveryStore>(*db);
+    Status st = m_store->migrate();
+    QList<AckRecord> drops;
+    if (st)
+        st = loadFrom(*m_store, drops);
+    if (!st) {
+        m_store.reset();
         return st;
-    if (Status st = loadFrom(*store); !st)
-        return st;
-    m_store = std::move(store);
+    }
     m_ackThread = new QThread(this);
     m_ackThread->setObjectName(QStringLiteral("delivery-acks"));
     m_ackWriter = new AckWriter(*m_store, m_config.ackFlushIntervalMs, m_config.ackBatchMax);
     m_ackWriter->moveToThread(m_ackThread);
     m_ackThread->start();
+    for (AckRecord &d : drops)
+        m_ackWriter->add(std::move(d));
     return Status();
 }
 
-Status Dispatcher::loadFrom(DeliveryStore &store)
+Status Dispatcher::loadFrom(DeliveryStore &store, QList<AckRecord> &drops)
 {
     auto snap = store.load();
     if (!snap)
         return snap.error();
     m_memoryVersion = snap->lastVersion;
-    for (StoredResource &r : snap->resources)
-        m_resources.put(std::move(r));
+    QHash<QString, QHash<QString, quint64>> synced; // node -> uid -> acked version
     for (const SyncRow &s : snap->sync)
-        queueFor(s.node).setAcked(s.uid, s.resourceVersion);
+        synced[s.node].insert(s.uid, s.resourceVersion);
+    const auto ackedBy = [&](const QString &node, const QString &uid) {
+        const auto n = synced.constFind(node);
+        return n == synced.constEnd() ? quint64(0) : n->value(uid, 0);
+    };
+    for (StoredResource &r : snap->resources) {
+        // A delete the node acked is settled, although the row may still name it.
+        for (auto t = r.targets.begin(); t != r.targets.end();)
+            t = (*t != 0 && ackedBy(t.key(), r.uid) >= *t) ? r.targets.erase(t) : std::next(t);
+        if (r.deleted && r.targets.isEmpty()) {
+            drops.append(AckRecord::dropResource(r.uid));
+            continue;
+        }
+        m_resources.put(std::move(r));
+    }
+    // As live: a settled delete leaves no acked version behind in the node's queue.
+    for (const SyncRow &s : snap->sync) {
+        const StoredResource *r = m_resources.byUid(s.uid);
+        if (r && r->targets.contains(s.node))
+            queueFor(s.node).setAcked(s.uid, s.resourceVersion);
+    }
+    // Replaying the changes in version order through the same dedup rules rebuilds each queue as
+    // it was, FIFO positions included; what a node acked is left out.
     int loaded = 0;
-    for (const QueueRow &row : snap->queue) {
-        const StoredResource *r = m_resources.byUid(row.uid);
-        if (!r)
-            continue; // purged meanwhile: nothing left to say about it
-        QueueChange c;
-        c.uid = row.uid;
-        c.resource = r->edgeResource();
-        c.operation = row.operation;
-        c.resourceVersion = row.resourceVersion;
-        c.object = row.resourceVersion == r->resourceVersion
-                       ? r->json
-                       : ResourceStore::withVersion(r->json, row.resourceVersion);
-        c.source = r->source;
-        c.msgId = row.msgId;
-        c.enqueuedMs = row.enqueuedMs;
-        c.seq = row.seq;
-        const EnqueueResult res = queueFor(row.node).enqueue(std::move(c));
-        if (res == EnqueueResult::Queued || res == EnqueueResult::Replaced)
-            ++loaded;
+    for (const ChangeRow &change : snap->changes) {
+        const StoredResource *r = m_resources.byUid(change.uid);
+        if (r) {
+            const QByteArray object = change.resourceVersion == r->resourceVersion
+                                          ? r->json
+                                          : ResourceStore::withVersion(r->json, change.resourceVersion);
+            for (const ChangeTarget &t : change.targets) {
+                if (ackedBy(t.node, change.uid) >= change.resourceVersion)
+                    continue;
+                QueueChange c;
+                c.uid = change.uid;
+                c.resource = r->edgeResource();
+                c.operation = t.operation;
+                c.resourceVersion = change.resourceVersion;
+                c.object = object;
+                c.source = r->source;
+                c.msgId = DeliveryStore::msgIdFor(change.msgBase, t.node);
+                c.enqueuedMs = change.enqueuedMs;
+                c.origin = change.resourceVersion;
+                const EnqueueResult res = enqueueStored(queueFor(t.node), std::move(c));
+                if (res == EnqueueResult::Queued)
+                    ++loaded;
+            }
+        }
+        if (!m_changeRefs.contains(change.resourceVersion))
+            drops.append(AckRecord::dropChange(change.resourceVersion));
     }
     qCInfo(lcHubDelivery) << "loaded" << m_resources.size() << "resources," << loaded << "queued messages for"
-                          << m_queues.size() << "nodes, last resourceVersion" << m_memoryVersion;
+                          << m_queues.size() << "nodes from" << snap->changes.size()
+                          << "stored changes, last resourceVersion" << m_memoryVersion;
     return Status();
+}
+
+EnqueueResult Dispatcher::enqueueStored(NodeQueue &q, QueueChange change)
+{
+    const QueueEntry *old = q.entry(change.uid);
+    const quint64 oldOrigin = old ? old->origin : 0;
+    const quint64 oldVersion = old ? old->resourceVersion : 0;
+    const quint64 version = change.resourceVersion;
+    const bool stored = change.origin != 0;
+    const EnqueueResult r = q.enqueue(std::move(change));
+    if (!stored)
+        return r;
+    // A queue entry holds the change that gave it its FIFO position and the one it carries now.
+    if (r == EnqueueResult::Queued) {
+        holdChange(version);
+    } else if (r == EnqueueResult::Replaced) {
+        if (oldOrigin != 0 && oldVersion != oldOrigin)
+            releaseChange(oldVersion);
+        if (version != oldOrigin)
+            holdChange(version);
+    }
+    return r;
+}
+
+void Dispatcher::holdChange(quint64 change)
+{
+    ++m_changeRefs[change];
+}
+
+void Dispatcher::releaseChange(quint64 change)
+{
+    const auto it = m_changeRefs.find(change);
+    if (it == m_changeRefs.end())
+        return;
+    if (--*it > 0)
+        return;
+    m_changeRefs.erase(it);
+    if (m_ackWriter)
+        m_ackWriter->add(AckRecord::dropChange(change));
 }
 
 NodeQueue &Dispatcher::queueFor(const QString &node)
@@ -132,57 +205,58 @@ Result<QJsonObject> Dispatcher::remove(const QStringList &nodes, const QString &
 Result<QJsonObject> Dispatcher::commitPlan(ResourcePlan plan)
 {
     const qint64 now = m_clock();
-    // Decide per node before writing, so the rows written are exactly what the queues will hold.
-    QList<QueueRow> rows;
+    // Decide per node before writing, so the change row names exactly the queues that take it.
     QList<std::pair<QString, EnqueueResult>> drops;
-    const auto queueRows = [&](const ResourcePlan &p) {
-        rows.clear();
+    const auto queueTargets = [&](const ResourcePlan &p) {
+        QList<ChangeTarget> targets;
         drops.clear();
         for (const NodeChange &c : p.changes) {
-            NodeQueue &q = queueFor(c.node);
-            const EnqueueResult r = q.classify(p.next.uid, c.operation, c.resourceVersion);
-            if (r == EnqueueResult::DroppedOlder || r == EnqueueResult::DroppedDeleted) {
+            const EnqueueResult r = queueFor(c.node).classify(p.next.uid, c.operation, c.resourceVersion);
+            if (r == EnqueueResult::DroppedOlder || r == EnqueueResult::DroppedDeleted)
                 drops.append({c.node, r});
-                continue;
-            }
-            const QueueEntry *queued = q.entry(p.next.uid);
-            rows.append(QueueRow{c.node, p.next.uid, Message::newId(), c.operation, c.resourceVersion,
-                                 queued ? queued->seq : q.nextSeq(), now});
+            else
+                targets.append(ChangeTarget{c.node, c.operation});
         }
-        return rows;
+        return targets;
     };
 
+    ChangeRow change;
     if (m_store) {
-        const auto committed = m_store->commit(plan, queueRows);
+        auto committed = m_store->commit(plan, now, queueTargets);
         if (!committed) {
             qCWarning(lcHubStore).noquote()
                 << "committing" << plan.next.edgeResource() << "failed:" << committed.errorMessage();
             return Error{QStringLiteral("storage"), committed.errorMessage()};
         }
-        m_memoryVersion = std::max(m_memoryVersion, committed.value());
+        change = std::move(committed.value());
+        m_memoryVersion = std::max(m_memoryVersion, change.resourceVersion);
     } else {
         ResourceStore::finalize(plan, ++m_memoryVersion);
-        queueRows(plan);
+        change.resourceVersion = m_memoryVersion;
+        change.uid = plan.next.uid;
+        change.enqueuedMs = now;
+        change.targets = queueTargets(plan);
     }
 
     const QString resource = plan.next.edgeResource();
     QHash<QString, const NodeChange *> byNode;
+    byNode.reserve(plan.changes.size());
     for (const NodeChange &c : plan.changes)
         byNode.insert(c.node, &c);
-    for (const QueueRow &row : rows) {
+    for (const ChangeTarget &t : std::as_const(change.targets)) {
         QueueChange c;
-        c.uid = row.uid;
+        c.uid = change.uid;
         c.resource = resource;
-        c.operation = row.operation;
-        c.resourceVersion = row.resourceVersion;
-        c.object = byNode.value(row.node)->json;
+        c.operation = t.operation;
+        c.resourceVersion = change.resourceVersion;
+        c.object = byNode.value(t.node)->json;
         c.source = plan.next.source;
-        c.msgId = row.msgId;
-        c.enqueuedMs = row.enqueuedMs;
-        c.seq = row.seq;
-        queueFor(row.node).enqueue(std::move(c));
-        emit queued(row.node, row.uid, row.resourceVersion);
-        schedule(row.node);
+        c.msgId = m_store ? DeliveryStore::msgIdFor(change.msgBase, t.node) : Message::newId();
+        c.enqueuedMs = change.enqueuedMs;
+        c.origin = m_store ? change.resourceVersion : 0;
+        enqueueStored(queueFor(t.node), std::move(c));
+        emit queued(t.node, change.uid, change.resourceVersion);
+        schedule(t.node);
     }
     for (const auto &[node, why] : drops)
         emit dropped(node, plan.next.uid, reasonOf(why));
@@ -279,8 +353,16 @@ void Dispatcher::handleAck(const QString &node, const Message &response)
     if (m_ackWriter && outcome->operation != op::Response)
         m_ackWriter->add(AckRecord{node, outcome->uid, outcome->msgId, outcome->operation,
                                    outcome->resourceVersion, outcome->superseded});
-    if (outcome->operation == op::Delete && !outcome->superseded)
+    if (!outcome->superseded && outcome->origin != 0) {
+        releaseChange(outcome->origin);
+        if (outcome->resourceVersion != outcome->origin)
+            releaseChange(outcome->resourceVersion);
+    }
+    if (outcome->operation == op::Delete && !outcome->superseded) {
         m_resources.settleDelete(node, outcome->uid);
+        if (m_ackWriter && !m_resources.byUid(outcome->uid))
+            m_ackWriter->add(AckRecord::dropResource(outcome->uid));
+    }
     emit acked(node, outcome->uid, outcome->resourceVersion, latency);
     schedule(node); // a window slot is free
 }

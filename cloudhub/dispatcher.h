@@ -28,6 +28,7 @@ namespace qedge::cloud {
 
 class AckWriter;
 class DeliveryStore;
+struct AckRecord;
 
 /// Tunables of the delivery path.
 struct DispatcherConfig
@@ -122,7 +123,13 @@ private:
     void schedule(const QString &node);
     void pump();
     void arm();
-    Status loadFrom(DeliveryStore &store);
+    /// Rebuilds resources and queues from the store; drops collects rows nothing needs any more.
+    Status loadFrom(DeliveryStore &store, QList<AckRecord> &drops);
+    /// enqueue() that keeps the count of queue entries holding each stored change.
+    EnqueueResult enqueueStored(NodeQueue &q, QueueChange change);
+    void holdChange(quint64 change);
+    /// The last entry holding a change let go of it: its row is dropped.
+    void releaseChange(quint64 change);
 
     DispatcherConfig m_config;
     ResourceStore m_resources;
@@ -134,6 +141,7 @@ private:
     qint64 m_armedFor = NodeQueue::Never;
     bool m_pumping = false;
     quint64 m_memoryVersion = 0;
+    QHash<quint64, int> m_changeRefs; // stored change -> queue entries holding it
     std::function<qint64()> m_clock;
     DeliveryCounters m_counters;
 

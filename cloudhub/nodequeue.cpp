@@ -101,6 +101,7 @@ EnqueueResult NodeQueue::enqueue(QueueChange change)
     m_nextSeq = std::max(m_nextSeq, seq + 1);
     QueueEntry e;
     e.seq = seq;
+    e.origin = change.origin;
     e.uid = std::move(change.uid);
     e.resource = std::move(change.resource);
     e.operation = std::move(change.operation);
@@ -254,6 +255,7 @@ std::optional<AckOutcome> NodeQueue::ack(const QString &parentMsgId, qint64 nowM
         out.operation = e.operation;
         out.resourceVersion = e.resourceVersion;
         out.msgId = e.msgId;
+        out.origin = e.origin;
         out.roundTripMs = e.lastWriteMs > 0 ? nowMs - e.lastWriteMs : 0;
         out.sinceEnqueueMs = nowMs - e.enqueuedMs;
         remove(seq);

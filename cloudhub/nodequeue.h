@@ -41,6 +41,7 @@ struct QueueChange
     QString parentMsgId; ///< set for a query response: the query's msg_id
     qint64 enqueuedMs = 0;
     qint64 seq = -1; ///< FIFO position; -1: the queue assigns the next one
+    quint64 origin = 0; ///< the stored change this entry came from (0: not durable); kept by a replacement
 };
 
 /// What enqueue() did with a change (KubeEdge's dedup rules, reference §4.5).
@@ -58,6 +59,7 @@ enum class EntryState { Pending, InFlight, Backoff };
 struct QueueEntry
 {
     qint64 seq = 0;
+    quint64 origin = 0; ///< stored change that set the FIFO position (see QueueChange::origin)
     QString uid;
     QString resource;
     QString operation;
@@ -87,6 +89,7 @@ struct AckOutcome
     qint64 roundTripMs = 0;    ///< ack time minus the last write of that msg_id
     qint64 sinceEnqueueMs = 0; ///< ack time minus the enqueue time
     bool superseded = false;   ///< the acked msg_id was replaced meanwhile; a newer entry stays queued
+    quint64 origin = 0;        ///< the entry's QueueEntry::origin (not superseded: the entry is gone)
 };
 
 /// One node's ordered delivery queue. Pure logic: no I/O, no clock (callers pass nowMs), not thread-safe.

@@ -92,6 +92,10 @@ private slots:
     void deleteTombstonePurgedAfterAck();
     void repeatedKeyInOneAckBatch_data() { test::EngineDatabases::addEngineRows(); }
     void repeatedKeyInOneAckBatch();
+    void changeKeptUntilEveryNodeAcked_data() { test::EngineDatabases::addEngineRows(); }
+    void changeKeptUntilEveryNodeAcked();
+    void upgradesStepOneStore_data() { test::EngineDatabases::addEngineRows(); }
+    void upgradesStepOneStore();
 
 private:
     test::EngineDatabases m_dbs{QStringLiteral("tds")};
@@ -264,8 +268,125 @@ void TestDeliveryStore::deleteTombstonePurgedAfterAck()
     QVERIFY2(snap, qPrintable(snap.errorMessage()));
     QCOMPARE(snap->resources.size(), 1);
     QCOMPARE(snap->resources.first().name, QStringLiteral("kept"));
-    QCOMPARE(snap->queue.size(), 0);
+    QCOMPARE(snap->changes.size(), 0); // every change was acked: none is kept
     QCOMPARE(snap->sync.size(), 1); // the delete's record went with it
+}
+
+void TestDeliveryStore::changeKeptUntilEveryNodeAcked()
+{
+    const QStringList nodes{QStringLiteral("n1"), QStringLiteral("n2"), QStringLiteral("n3")};
+    QStringList pending3;
+    {
+        QEDGE_OPEN_DB(m_dbs, db, true);
+        OPEN_DISPATCHER(d, db);
+        QVERIFY(d->apply(nodes, configMap(QStringLiteral("a"))));
+        QVERIFY(d->apply(nodes, configMap(QStringLiteral("b"))));
+        // n3 gets a newer "a" before anything is written: its entry keeps a's first position.
+        QVERIFY(d->apply({QStringLiteral("n3")}, configMap(QStringLiteral("a"), QStringLiteral("newer"))));
+        for (const QString &n : {QStringLiteral("n1"), QStringLiteral("n2")}) {
+            Edge e;
+            d->nodeConnected(n, e.writer());
+            QTRY_COMPARE(e.written.size(), 2);
+            for (const Message &m : e.written)
+                d->handleAck(n, Message::responseTo(m, QStringLiteral("OK")));
+            d->nodeDisconnected(n);
+        }
+        d->flushAcks();
+        pending3 = describe(d->queue(QStringLiteral("n3")));
+        QCOMPARE(pending3.size(), 2);
+        QVERIFY(pending3.first().contains(QStringLiteral("newer")));
+    }
+    QEDGE_OPEN_DB(m_dbs, db, false);
+    {
+        DeliveryStore store(*db);
+        const auto snap = store.load();
+        QVERIFY2(snap, qPrintable(snap.errorMessage()));
+        // Three changes, each still held by n3 (the first for its position, the third for its content).
+        QCOMPARE(snap->changes.size(), 3);
+    }
+    OPEN_DISPATCHER(d, db);
+    QCOMPARE(d->queue(QStringLiteral("n1"))->depth(), 0);
+    QCOMPARE(d->queue(QStringLiteral("n2"))->depth(), 0);
+    QCOMPARE(describe(d->queue(QStringLiteral("n3"))), pending3);
+
+    // n3 acks both: every change row goes.
+    Edge e;
+    d->nodeConnected(QStringLiteral("n3"), e.writer());
+    QTRY_COMPARE(e.written.size(), 2);
+    for (const Message &m : e.written)
+        d->handleAck(QStringLiteral("n3"), Message::responseTo(m, QStringLiteral("OK")));
+    d->flushAcks();
+    DeliveryStore store(*db);
+    const auto snap = store.load();
+    QVERIFY2(snap, qPrintable(snap.errorMessage()));
+    QCOMPARE(snap->changes.size(), 0);
+}
+
+void TestDeliveryStore::upgradesStepOneStore()
+{
+    const QString uid1 = QStringLiteral("11111111-1111-1111-1111-111111111111");
+    const QString uid2 = QStringLiteral("22222222-2222-2222-2222-222222222222");
+    const auto object = [](const QString &name, const QString &uid, int rv) {
+        return QStringLiteral("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%1\","
+                              "\"namespace\":\"default\",\"resourceVersion\":\"%3\",\"uid\":\"%2\"}}")
+            .arg(name, uid)
+            .arg(rv)
+            .toUtf8();
+    };
+    {
+        // The schema's first step as it shipped, holding: "one" on n1 (queued) and n2 (acked), and the
+        // tombstone of "two", whose delete n1 has not acked yet.
+        QEDGE_OPEN_DB(m_dbs, db, true);
+        const Status st = db->migrate(
+            QStringLiteral("delivery"),
+            {{QStringLiteral("CREATE TABLE delivery_version (id {{bigint}} PRIMARY KEY, value {{bigint}} NOT NULL)"),
+              QStringLiteral("INSERT INTO delivery_version (id, value) VALUES (1, 5)"),
+              QStringLiteral("CREATE TABLE delivery_resources (uid {{text}} PRIMARY KEY, namespace {{text}} NOT "
+                             "NULL, type {{text}} NOT NULL, name {{text}} NOT NULL, rv {{bigint}} NOT NULL, "
+                             "object {{blob}} NOT NULL, source {{text}} NOT NULL, deleted {{bool}} NOT NULL)"),
+              QStringLiteral("CREATE INDEX delivery_resources_name ON delivery_resources (namespace, type, name)"),
+              QStringLiteral("CREATE TABLE delivery_targets (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                             "delete_rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
+              QStringLiteral("CREATE INDEX delivery_targets_uid ON delivery_targets (uid)"),
+              QStringLiteral("CREATE TABLE delivery_queue (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                             "seq {{bigint}} NOT NULL, msg_id {{text}} NOT NULL, operation {{text}} NOT NULL, "
+                             "rv {{bigint}} NOT NULL, enqueued_ms {{bigint}} NOT NULL, PRIMARY KEY (node, uid))"),
+              QStringLiteral("CREATE TABLE delivery_sync (node {{text}} NOT NULL, uid {{text}} NOT NULL, "
+                             "rv {{bigint}} NOT NULL, PRIMARY KEY (node, uid))")}});
+        QVERIFY2(st, qPrintable(st.errorMessage()));
+        const QString insertResource = QStringLiteral(
+            "INSERT INTO delivery_resources (uid, namespace, type, name, rv, object, source, deleted) "
+            "VALUES (?, 'default', 'configmap', ?, ?, ?, 'edgecontroller', ?)");
+        QVERIFY(db->exec(insertResource, {uid1, QStringLiteral("one"), qint64(3), object(QStringLiteral("one"), uid1, 3), false}));
+        QVERIFY(db->exec(insertResource, {uid2, QStringLiteral("two"), qint64(5), object(QStringLiteral("two"), uid2, 5), true}));
+        const QString insertTarget =
+            QStringLiteral("INSERT INTO delivery_targets (node, uid, delete_rv) VALUES (?, ?, ?)");
+        QVERIFY(db->exec(insertTarget, {QStringLiteral("n1"), uid1, qint64(0)}));
+        QVERIFY(db->exec(insertTarget, {QStringLiteral("n2"), uid1, qint64(0)}));
+        QVERIFY(db->exec(insertTarget, {QStringLiteral("n1"), uid2, qint64(5)}));
+        const QString insertQueue = QStringLiteral("INSERT INTO delivery_queue (node, uid, seq, msg_id, operation, "
+                                                   "rv, enqueued_ms) VALUES (?, ?, ?, ?, ?, ?, 1000)");
+        QVERIFY(db->exec(insertQueue, {QStringLiteral("n1"), uid1, qint64(1), QStringLiteral("m1"),
+                                       QStringLiteral("insert"), qint64(3)}));
+        QVERIFY(db->exec(insertQueue, {QStringLiteral("n1"), uid2, qint64(2), QStringLiteral("m2"),
+                                       QStringLiteral("delete"), qint64(5)}));
+        QVERIFY(db->exec(QStringLiteral("INSERT INTO delivery_sync (node, uid, rv) VALUES ('n2', ?, 3)"), {uid1}));
+    }
+    QEDGE_OPEN_DB(m_dbs, db, false);
+    OPEN_DISPATCHER(d, db);
+    QCOMPARE(db->schemaVersion(QStringLiteral("delivery")), 2);
+    QStringList n1;
+    for (const QueueEntry &e : d->queue(QStringLiteral("n1"))->entries())
+        n1 << e.uid + QLatin1Char(' ') + e.operation + QLatin1Char(' ') + QString::number(e.resourceVersion);
+    QCOMPARE(n1, (QStringList{uid1 + QStringLiteral(" insert 3"), uid2 + QStringLiteral(" delete 5")}));
+    QCOMPARE(d->queue(QStringLiteral("n2"))->depth(), 0);
+    QCOMPARE(d->list(QStringLiteral("n2")).size(), 1);
+    QVERIFY(!d->get(QStringLiteral("n1"), QStringLiteral("default"), QStringLiteral("configmap"),
+                    QStringLiteral("two")));
+    // The next version continues from the stored counter.
+    const auto r = d->apply({QStringLiteral("n2")}, configMap(QStringLiteral("three")));
+    QVERIFY(r);
+    QCOMPARE(rvOf(r.value()), 6ull);
 }
 
 QTEST_GUILESS_MAIN(TestDeliveryStore)
