@@ -4,11 +4,12 @@
 //
 // QEdge: the real cloudhub (durable SQLite store in DIR/hub; its CA is kept between runs so the
 // edges' certificates, bootstrapped once through the real protocol, stay valid in DIR/edges) and
-// bench_delivery_edges in a separate process holding max(levels) mTLS sessions that ack at once.
+// bench_delivery_edges in a separate process holding max(levels) mTLS sessions that commit each
+// message to SQLite before acking it (durable on both ends; see that file).
 // For each level N, 1 KiB ConfigMaps are applied fleet-wide to N nodes (selector), first as fast as
 // the admin API takes them (6 requests in flight), then paced at half the measured rate. Figures:
 // messages delivered per second (to the last receipt, and to the hub having recorded every ack) and
-// p50/p99 latency from the PUT being sent to the edge receiving the message.
+// p50/p99 latency from the PUT being sent to the edge having committed the message.
 // Peer: mosquitto (persistence on, autosave every second, QoS 1, 100 in flight per client, no queue
 // limit) with bench_delivery_mqtt holding N persistent QoS 1 subscribers in a separate process; the
 // publisher is this process (libmosquitto), 6 PUBLISHes in flight, the same 1 KiB payload.
@@ -471,7 +472,8 @@ int main(int argc, char **argv)
     }
 
     std::printf("\n%d-byte objects, fan-out to N nodes; msg/s = messages delivered (one per node per object) per second;\n"
-                "latency = sent by the cloud side -> received by the edge; half = paced at half the measured rate.\n\n",
+                "latency = sent by the cloud side -> committed by the edge (QEdge; the edges store before acking) or\n"
+                "received by the subscriber (mosquitto); half = paced at half the measured rate.\n\n",
                 PayloadBytes);
     std::printf("%-9s %6s %8s %12s %12s %9s %9s %10s %9s\n", "system", "nodes", "msgs", "msg/s", "acked msg/s", "p50 ms", "p99 ms",
                 "half p50", "half p99");

@@ -4,11 +4,15 @@
 //
 // Bootstraps one certificate per node through the hub's real bootstrap protocol (once: they are
 // cached in DIR and reused while the hub keeps its CA), opens N mTLS WebSocket sessions and acks
-// every object message at once, as an edgecore's MetaManager does. Prints "ready N" when all are up.
+// every object message once it is committed to SQLite (WAL, synchronous=NORMAL, as edgehub's
+// MetaManager stores it: key, type, value), so delivery is durable on both ends. The messages read in
+// one event-loop turn share one commit (group commit); --no-store acks without storing.
+// Prints "ready N" when all are up.
 // Stdin commands: "phase NAME EXPECTED" starts counting; when EXPECTED messages arrived it prints
 // "done NAME COUNT FIRST_US LAST_US P50_US P99_US MAX_US" (latency = receipt - data.sentAtUs).
 #include "shared/codec.h"
 #include "shared/message.h"
+#include "shared/storage.h"
 #include "tests/support/testedge.h"
 
 #include <QCommandLineParser>
@@ -99,7 +103,8 @@ int main(int argc, char **argv)
                                    QStringLiteral("DIR"));
     const QCommandLineOption caFile(QStringLiteral("ca"), QStringLiteral("hub CA (PEM)"),
                                     QStringLiteral("FILE"));
-    p.addOptions({wsPort, bootstrap, token, nodes, prefix, cache, caFile});
+    const QCommandLineOption noStore(QStringLiteral("no-store"), QStringLiteral("ack without committing"));
+    p.addOptions({wsPort, bootstrap, token, nodes, prefix, cache, caFile, noStore});
     p.process(app);
     const int n = p.value(nodes).toInt();
     const QString cacheDir = p.value(cache);
@@ -122,29 +127,32 @@ int main(int argc, char **argv)
     }
     cachedCa.close();
 
-    QList<QWebSocket *> sockets;
-    int connected = 0;
-    int failed = 0;
+    // The edges' store: one SQLite file for all simulated nodes, keyed by node and resource.
+    std::unique_ptr<Database> store;
+    if (!p.isSet(noStore)) {
+        const QString path = cacheDir + QStringLiteral("/../edges-store.db");
+        for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
+            QFile::remove(path + suffix);
+        auto opened = Database::open(QStringLiteral("sqlite:") + QDir(path).absolutePath(), QStringLiteral("edges"));
+        if (!opened || !opened.value()->exec(QStringLiteral("CREATE TABLE meta (key TEXT PRIMARY KEY, "
+                                                              "type TEXT NOT NULL, value BLOB NOT NULL)"))) {
+            std::fprintf(stderr, "cannot open the edges' store %s: %s\n", qPrintable(path),
+                         opened ? "CREATE TABLE failed" : qPrintable(opened.errorMessage()));
+            return 2;
+        }
+        store = std::move(opened.value());
+    }
     Phase phase;
-    const auto onMessage = [&](QWebSocket *socket, const QString &text) {
-        const qint64 at = monoUs();
-        auto m = codec::decode(text.toUtf8());
-        if (!m || m->group() != QLatin1String("resource") || m->operation() == op::Response)
-            return;
-        socket->sendTextMessage(
-            QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK")))));
+    // A message counts for the phase when it is stored (or, with --no-store, received).
+    const auto account = [&](qint64 sentUs, qint64 atUs) {
         if (!phase.active)
             return;
-        // Only the stamp is needed: find it in the raw content rather than parsing 1 KiB of JSON.
-        const QByteArray &raw = m->rawContent();
-        const qsizetype at0 = raw.indexOf("\"sentAtUs\":\"");
-        const qint64 sent = at0 < 0 ? 0 : raw.mid(at0 + 12, 20).split('"').value(0).toLongLong();
         if (phase.count == 0)
-            phase.firstUs = at;
-        phase.lastUs = at;
+            phase.firstUs = atUs;
+        phase.lastUs = atUs;
         ++phase.count;
-        if (sent > 0)
-            phase.latencies.push_back(at - sent);
+        if (sentUs > 0)
+            phase.latencies.push_back(atUs - sentUs);
         if (phase.count == phase.expected) {
             std::sort(phase.latencies.begin(), phase.latencies.end());
             const auto pct = [&](double q) {
@@ -157,6 +165,59 @@ int main(int argc, char **argv)
                         phase.latencies.empty() ? 0 : phase.latencies.back());
             std::fflush(stdout);
             phase.active = false;
+        }
+    };
+    struct Pending
+    {
+        QWebSocket *socket;
+        QString ack;
+        QString key;
+        QByteArray value;
+        qint64 sentUs;
+    };
+    QList<Pending> pending;
+    const auto commitAndAck = [&] {
+        QList<QVariantList> rows;
+        rows.reserve(pending.size());
+        for (const Pending &w : std::as_const(pending))
+            rows.append({w.key, QStringLiteral("configmap"), w.value});
+        if (Status st = store->execBatch(QStringLiteral("INSERT INTO meta (key, type, value) VALUES (?, ?, ?) "
+                                                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+                                         rows);
+            !st) {
+            std::fprintf(stderr, "edges' store: %s\n", qPrintable(st.errorMessage()));
+            pending.clear();
+            return; // not acked: the hub writes them again
+        }
+        const qint64 at = monoUs();
+        for (const Pending &w : std::as_const(pending)) {
+            w.socket->sendTextMessage(w.ack);
+            account(w.sentUs, at);
+        }
+        pending.clear();
+    };
+
+    QList<QWebSocket *> sockets;
+    int connected = 0;
+    int failed = 0;
+    const auto onMessage = [&](QWebSocket *socket, const QString &node, const QString &text) {
+        const qint64 at = monoUs();
+        auto m = codec::decode(text.toUtf8());
+        if (!m || m->group() != QLatin1String("resource") || m->operation() == op::Response)
+            return;
+        const QString ack =
+            QString::fromUtf8(codec::encode(Message::responseTo(m.value(), QStringLiteral("OK"))));
+        // Only the stamp is needed: find it in the raw content rather than parsing 1 KiB of JSON.
+        const QByteArray &raw = m->rawContent();
+        const qsizetype at0 = raw.indexOf("\"sentAtUs\":\"");
+        const qint64 sent = at0 < 0 ? 0 : raw.mid(at0 + 12, 20).split('"').value(0).toLongLong();
+        if (store) {
+            if (pending.isEmpty())
+                QMetaObject::invokeMethod(&app, commitAndAck, Qt::QueuedConnection);
+            pending.append(Pending{socket, ack, node + u'/' + m->resource(), raw, sent});
+        } else {
+            socket->sendTextMessage(ack);
+            account(sent, at);
         }
     };
 
@@ -178,7 +239,7 @@ int main(int argc, char **argv)
             ++failed;
         });
         QObject::connect(socket, &QWebSocket::textMessageReceived, &app,
-                         [&, socket](const QString &text) { onMessage(socket, text); });
+                         [&, socket, node](const QString &text) { onMessage(socket, node, text); });
         QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events")
                                      .arg(p.value(wsPort), QString::fromLatin1(Project), node)));
         req.setRawHeader("node_id", node.toUtf8());
