@@ -2,6 +2,7 @@
 
 #include "cloudhub/hublogging.h"
 #include "shared/http/securelistener.h"
+#include "shared/http/websocketframe.h"
 
 #include <QSslSocket>
 #include <QWebSocket>
@@ -98,10 +99,19 @@ void NodeSession::handleFrame(const QByteArray &frame)
 
 bool NodeSession::send(const Message &m)
 {
-    if (m_closing)
+    // QWebSocket's own send refuses too once it is closing (a close frame may already be out).
+    if (m_closing || !m_transport || m_socket->state() != QAbstractSocket::ConnectedState)
         return false;
-    const QByteArray frame = codec::encode(m);
-    m_socket->sendTextMessage(QString::fromUtf8(frame));
+    // The frame goes straight into the TLS socket: sendTextMessage() would take a QString (decoded
+    // from this UTF-8, encoded back, then copied again to frame it). QWebSocket writes each of its
+    // frames into that socket whole and synchronously and keeps no count of its own of what was
+    // written, so frames written here between its frames reach the peer intact and in order.
+    QByteArray buffer = codec::encode(m, http::MaxFrameHeaderBytes);
+    const QByteArrayView frame = http::textFrameInPlace(buffer);
+    if (m_transport->write(frame.data(), frame.size()) != frame.size()) {
+        abortWith(QStringLiteral("write failed: ") + m_transport->errorString());
+        return false;
+    }
     const qint64 pending = pendingBytes();
     if (pending > m_options.sendBufferBytes) {
         abortWith(QStringLiteral("send buffer over its cap (%1 bytes pending, cap %2)")

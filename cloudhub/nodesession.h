@@ -34,7 +34,11 @@ struct SessionInfo
 /// with 1007, as the peer is not speaking the protocol; valid JSON with a bad field (e.g. a
 /// non-decimal resourceversion) drops only that message, logged and counted (PROTOCOL.md §1).
 ///
-/// Send buffer: QWebSocket writes each frame straight into its socket, so the bytes not yet on the
+/// Sending: messages are framed by the session and written into the TLS socket under the
+/// QWebSocket in one write() each; the QWebSocket still reads, answers pings and does the close
+/// handshake (it writes its frames into the same socket, whole and in call order).
+///
+/// Send buffer: every frame goes straight into the TLS socket, so the bytes not yet on the
 /// wire are the TLS socket's plaintext buffer plus its encrypted buffer (bytesToWrite() +
 /// encryptedBytesToWrite()); the session checks that sum after each send and aborts the connection
 /// when it passes the cap. Messages the caller still has queued stay with the caller.
@@ -49,7 +53,7 @@ public:
         qint64 maxMessageBytes = 16LL * 1024 * 1024;
     };
 
-    /// Takes ownership of `socket`; `transport` is the TLS socket under it (for the buffer check).
+    /// Takes ownership of `socket`; `transport` is the TLS socket under it (send() writes there).
     NodeSession(SessionInfo info, QWebSocket *socket, QTcpSocket *transport, const Options &options,
                 QObject *parent = nullptr);
     ~NodeSession() override;
@@ -58,8 +62,8 @@ public:
     QString node() const { return m_info.node; }
     bool isOpen() const { return !m_closing; }
 
-    /// Writes codec::encode(m) as one text frame; false if the session is closing or the send
-    /// buffer went over its cap (the session is then aborted).
+    /// Writes codec::encode(m) as one text frame; false if the session is closing or the write
+    /// failed or the send buffer went over its cap (the session is then aborted).
     bool send(const Message &m);
     /// Closes with a WebSocket close code and a logged reason; closed() follows.
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);

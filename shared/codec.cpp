@@ -879,7 +879,7 @@ Result<Message> Decoder::run()
 
 } // namespace
 
-QByteArray encode(const Message &m)
+QByteArray encode(const Message &m, qsizetype headroom)
 {
     const MessageHeader &h = m.header();
     const MessageRoute &r = m.route();
@@ -894,8 +894,9 @@ QByteArray encode(const Message &m)
     constexpr qsizetype kTail = 16; // "null" + "}\n"
     QByteArray out;
     const qsizetype firstChunk = std::min<qsizetype>(kChunk, content.size());
-    out.resize(256 + kMaxGrowth * strings + content.size() + kMaxGrowth * (firstChunk + 3) + kTail);
-    char *o = out.data();
+    out.resize(headroom + 256 + kMaxGrowth * strings + content.size() + kMaxGrowth * (firstChunk + 3) +
+               kTail);
+    char *o = out.data() + headroom;
 
     o = put(o, "{\"header\":{\"msg_id\":");
     o = putString(o, h.id);

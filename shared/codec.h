@@ -25,7 +25,8 @@ inline const QString ErrSyntax = QStringLiteral("codec.syntax");
 inline const QString ErrField = QStringLiteral("codec.field");
 
 /// Byte-compatible with Go's json.Encoder on KubeEdge's model.Message (key order, omitempty, trailing '\n').
-QByteArray encode(const Message &m);
+/// With `headroom`, that many unset bytes come first (room for a transport header, no copy needed).
+QByteArray encode(const Message &m, qsizetype headroom = 0);
 
 /// Tolerant decoder: any key order, unknown keys ignored, surrounding whitespace, text or binary frames.
 /// Errors name the field and what was wrong, e.g. "header.timestamp: expected an integer, got string".

@@ -40,6 +40,7 @@ private slots:
     void connectAndKeepalive();
     void controlOperationsAreAcked_data();
     void controlOperationsAreAcked();
+    void largeRepliesReachARealClient();
     void newConnectionEvictsTheOldOne();
     void keepaliveTimeoutClosesTheSession();
     void headerNamesInAnyCase();
@@ -181,6 +182,31 @@ void TestHubEndpoint::controlOperationsAreAcked()
     QCOMPARE(reply->group(), request.group());
     QCOMPARE(reply->resource(), request.resource());
     QVERIFY(reply->id() != request.id());
+}
+
+void TestHubEndpoint::largeRepliesReachARealClient()
+{
+    // The hub frames its messages itself: the edge's QWebSocket must parse the 16- and 64-bit
+    // length forms, and one frame past QWebSocket's own 512 KiB fragment size.
+    HubProcess hub({QStringLiteral("--max-frame-bytes"), QString::number(2 * 1024 * 1024)});
+    QVERIFY2(hub.start(), qPrintable(hub.output()));
+    auto edge = connectedEdge(QStringLiteral("large-1"), hub);
+    QVERIFY(edge);
+    for (const qsizetype replyBytes : {qsizetype(65535), qsizetype(65536), qsizetype(600 * 1024)}) {
+        Message ping = control(op::Ping);
+        // The ack copies the resource: pad it so that the ack's JSON has exactly replyBytes.
+        const qsizetype base = codec::encode(Message::responseTo(ping, QStringLiteral("ack"))).size();
+        ping.setResource(ping.resource() + QString(replyBytes - base, u'r'));
+        edge->send(ping);
+        const auto reply =
+            edge->waitForMessage([&](const Message &m) { return m.parentId() == ping.id(); }, 10000);
+        QVERIFY2(reply, qPrintable(QString::number(replyBytes)));
+        QCOMPARE(reply->resource(), ping.resource());
+        QCOMPARE(codec::encode(*reply).size(), replyBytes);
+    }
+    QVERIFY(answersPing(*edge)); // still in step after the large frames
+    QVERIFY(edge->isConnected());
+    QCOMPARE(hub.stop(), 0);
 }
 
 void TestHubEndpoint::newConnectionEvictsTheOldOne()
