@@ -63,12 +63,26 @@ void wait(int ms)
     loop.exec();
 }
 
+/// CPU time (user + system) a process used so far, in microseconds.
+qint64 cpuUs(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QByteArray stat = f.readAll();
+    // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    const qint64 ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
+    return ticks * 1000000 / sysconf(_SC_CLK_TCK);
+}
+
 /// What one phase measured at the receivers.
 struct Figures
 {
     qint64 messages = 0;
     double perSec = 0;
     double ackedPerSec = 0; ///< QEdge only: until the hub recorded every ack
+    double hubCpuUsPerMsg = 0, edgesCpuUsPerMsg = 0; ///< QEdge only: CPU of each process per message
     double p50Ms = 0, p99Ms = 0, maxMs = 0;
     bool ok = false;
 };
@@ -83,6 +97,7 @@ public:
         m_p.start(program, args);
         return m_p.waitForStarted(5000);
     }
+    qint64 processId() const { return m_p.processId(); }
     std::optional<QList<QByteArray>> waitLine(const QByteArray &word, int timeoutMs)
     {
         QElapsedTimer t;
@@ -401,6 +416,7 @@ int main(int argc, char **argv)
             const int objects = int(std::max<qint64>(20, messages / n));
             Figures sat, half;
             const quint64 ackedBefore = run.ackedTotal();
+            const qint64 hubCpu0 = cpuUs(hub.process().processId()), edgesCpu0 = cpuUs(edges.processId());
             edges.phase("sat" + QByteArray::number(n), qint64(objects) * n);
             const qint64 start = run.put(group, QStringLiteral("sat%1").arg(n), objects, 0);
             if (auto done = edges.waitLine("done", 300000)) {
@@ -408,6 +424,9 @@ int main(int argc, char **argv)
                 while (run.ackedTotal() < ackedBefore + quint64(sat.messages))
                     wait(20);
                 sat.ackedPerSec = double(sat.messages) * 1e6 / double(realUs() - start);
+                // CPU per message does not depend on what else the machine runs, unlike msg/s.
+                sat.hubCpuUsPerMsg = double(cpuUs(hub.process().processId()) - hubCpu0) / double(sat.messages);
+                sat.edgesCpuUsPerMsg = double(cpuUs(edges.processId()) - edgesCpu0) / double(sat.messages);
             }
             const double rate = sat.perSec / 2; // messages/s
             const int halfObjects = int(std::clamp(rate * 3.0 / n, 10.0, double(objects)));
@@ -417,9 +436,9 @@ int main(int argc, char **argv)
             if (auto done = edges.waitLine("done", 300000))
                 Generator::fill(half, *done, hstart);
             std::printf("QEdge N=%d: %lld msgs, %.0f msg/s (acks recorded: %.0f/s), p50 %.1f ms p99 %.1f ms; "
-                        "half load p50 %.1f p99 %.1f\n",
+                        "half load p50 %.1f p99 %.1f; CPU per message: hub %.1f us, edges %.1f us\n",
                         n, static_cast<long long>(sat.messages), sat.perSec, sat.ackedPerSec, sat.p50Ms,
-                        sat.p99Ms, half.p50Ms, half.p99Ms);
+                        sat.p99Ms, half.p50Ms, half.p99Ms, sat.hubCpuUsPerMsg, sat.edgesCpuUsPerMsg);
             qedge.insert(n, {sat, half});
         }
         edges.stop();
