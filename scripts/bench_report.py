@@ -59,28 +59,46 @@ def parse_codec(text):
 
 
 def parse_sessions(paths):
-    per_level = {}
-    base = []
+    """bench_sessions' rows: `LEVEL HS CPU RSS KIB FAILED` for the hub, the same after `mosquitto` for the peer."""
+    numeric = lambda cells: all(re.match(r"^[0-9.]+$", x) for x in cells)
+    per_level = {"qedge": {}, "peer": {}}
+    base = {"qedge": [], "peer": []}
     for p in paths:
         text = read(p) or ""
-        m = re.search(r"hub RSS with no sessions: (\d+) KiB", text)
-        if m:
-            base.append(int(m.group(1)))
+        for who, pattern in (("qedge", r"hub RSS with no sessions: (\d+) KiB"),
+                             ("peer", r"mosquitto RSS with no connections: (\d+) KiB")):
+            m = re.search(pattern, text)
+            if m:
+                base[who].append(int(m.group(1)))
         for line in text.splitlines():
             f = line.split()
-            if len(f) == 6 and all(re.match(r"^[0-9.]+$", x) for x in f):
-                per_level.setdefault(int(f[0]), []).append(
-                    {"hs": float(f[1]), "cpu_ms": float(f[2]), "rss_kib": float(f[3]), "kib_session": float(f[4]),
-                     "failed": int(f[5])})
-    rows = []
-    for level in sorted(per_level):
-        runs = per_level[level]
+            if len(f) == 6 and numeric(f):
+                who = "qedge"
+            elif len(f) == 7 and f[0] == "mosquitto" and numeric(f[1:]):
+                who, f = "peer", f[1:]
+            else:
+                continue
+            per_level[who].setdefault(int(f[0]), []).append(
+                {"hs": float(f[1]), "cpu_ms": float(f[2]), "rss_kib": float(f[3]), "kib_session": float(f[4]),
+                 "failed": int(f[5])})
+
+    def figures(runs, prefix=""):
         med = lambda k: statistics.median(r[k] for r in runs)
-        rows.append({"sessions": level, "runs": len(runs), "handshakes_s": med("hs"), "hub_cpu_ms_hs": med("cpu_ms"),
-                     "rss_mib": med("rss_kib") / 1024, "kib_session": med("kib_session"),
-                     "kib_session_runs": [r["kib_session"] for r in runs],
-                     "failed": sum(r["failed"] for r in runs)})
-    return {"base_rss_kib": statistics.median(base) if base else None, "levels": rows}
+        return {prefix + "runs": len(runs), prefix + "handshakes_s": med("hs"), prefix + "cpu_ms_hs": med("cpu_ms"),
+                prefix + "rss_mib": med("rss_kib") / 1024, prefix + "kib_session": med("kib_session"),
+                prefix + "kib_session_runs": [r["kib_session"] for r in runs],
+                prefix + "failed": sum(r["failed"] for r in runs)}
+
+    rows = []
+    for level in sorted(per_level["qedge"]):
+        row = {"sessions": level}
+        row.update(figures(per_level["qedge"][level]))
+        row["hub_cpu_ms_hs"] = row.pop("cpu_ms_hs")
+        if level in per_level["peer"]:
+            row.update(figures(per_level["peer"][level], "peer_"))
+        rows.append(row)
+    med_base = lambda xs: statistics.median(xs) if xs else None
+    return {"base_rss_kib": med_base(base["qedge"]), "peer_base_rss_kib": med_base(base["peer"]), "levels": rows}
 
 
 def parse_storm(logs):
@@ -162,10 +180,20 @@ def render(r):
             c["content"], fmt(c["decode_msgs"]), fmt(c["peer_msgs"]), ratio(c["decode_msgs"], c["peer_msgs"])))
     s = r.get("sessions") or {}
     for lv in s.get("levels", []):
+        peer = ""
+        if lv.get("peer_kib_session") is not None:
+            peer = ("{} KiB/connection, broker RSS {} MiB, {} handshakes/s, {} ms broker CPU/handshake "
+                    "(mosquitto, MQTT over mTLS)").format(
+                        fmt(lv["peer_kib_session"], "{:.1f}"), fmt(lv["peer_rss_mib"], "{:.0f}"),
+                        fmt(lv["peer_handshakes_s"]), fmt(lv["peer_cpu_ms_hs"], "{:.2f}"))
+        ratios = "" if not peer else "memory {}, handshakes/s {}, CPU/handshake {}".format(
+            ratio(lv["kib_session"], lv.get("peer_kib_session")),
+            ratio(lv["handshakes_s"], lv.get("peer_handshakes_s")),
+            ratio(lv["hub_cpu_ms_hs"], lv.get("peer_cpu_ms_hs")))
         out.append("| idle mTLS sessions: {:,} ({} runs) | {} KiB/session, hub RSS {} MiB, {} handshakes/s, "
-                   "{} ms hub CPU/handshake | | | ≤ 100 KiB/session, ≤ 1 GiB |".format(
+                   "{} ms hub CPU/handshake | {} | {} | ≤ 100 KiB/session, ≤ 1 GiB |".format(
                        lv["sessions"], lv["runs"], fmt(lv["kib_session"], "{:.1f}"), fmt(lv["rss_mib"], "{:.0f}"),
-                       fmt(lv["handshakes_s"]), fmt(lv["hub_cpu_ms_hs"], "{:.2f}")))
+                       fmt(lv["handshakes_s"]), fmt(lv["hub_cpu_ms_hs"], "{:.2f}"), peer, ratios))
     st = r.get("storm")
     if st:
         out.append("| reconnect storm: {:,} nodes, hub restart | whole again {:.1f} s after the hub was ready "
@@ -212,6 +240,10 @@ def plots(r, directory):
         fig, ax = plt.subplots(figsize=(6, 3.5))
         xs = [lv["sessions"] for lv in levels]
         ax.plot(xs, [lv["kib_session"] for lv in levels], "o-", label="QEdge hub")
+        peer = [lv for lv in levels if lv.get("peer_kib_session") is not None]
+        if peer:
+            ax.plot([lv["sessions"] for lv in peer], [lv["peer_kib_session"] for lv in peer], "s--",
+                    label="mosquitto (MQTT over mTLS)")
         ax.axhline(100, color="red", ls="--", label="target 100 KiB")
         ax.set_xlabel("idle mTLS sessions")
         ax.set_ylabel("hub RSS per session (KiB)")

@@ -13,6 +13,7 @@
 // Peer: mosquitto (persistence on, autosave every second, QoS 1, 100 in flight per client, no queue
 // limit) with bench_delivery_mqtt holding N persistent QoS 1 subscribers in a separate process; the
 // publisher is this process (libmosquitto), 6 PUBLISHes in flight, the same 1 KiB payload.
+#include "tests/bench/benchbroker.h"
 #include "tests/support/adminclient.h"
 #include "tests/support/hubprocess.h"
 #include "tests/support/testsupport.h"
@@ -31,7 +32,6 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QSslConfiguration>
-#include <QTcpSocket>
 #include <QThread>
 #include <QTimer>
 
@@ -39,7 +39,6 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
-#include <unistd.h>
 
 using namespace qedge;
 using namespace qedge::test;
@@ -237,50 +236,18 @@ private:
 
 // ---- mosquitto ----------------------------------------------------------------------------------
 
-class Broker
+/// Persistence on (saved every second), QoS 1 with 100 in flight per client, no queue limit.
+bool startBroker(BenchBroker &broker, const QString &dir)
 {
-public:
-    bool start(const QString &dir)
-    {
-        QDir().mkpath(dir);
-        QFile::remove(dir + QStringLiteral("/mosquitto.db"));
-        m_port = freePort();
-        QFile conf(dir + QStringLiteral("/mosquitto.conf"));
-        if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            return false;
-        QByteArray text = "listener " + QByteArray::number(m_port) +
-                          " 127.0.0.1\nallow_anonymous true\n"
-                          "persistence true\npersistence_location " +
-                          QFile::encodeName(dir) +
-                          "/\nautosave_interval 1\n"
-                          "max_inflight_messages 100\nmax_queued_messages 0\nlog_dest none\n";
-        if (::getuid() == 0)
-            text += "user root\n";
-        conf.write(text);
-        conf.close();
-        m_p.start(QStringLiteral("mosquitto"), {QStringLiteral("-c"), conf.fileName()});
-        if (!m_p.waitForStarted(5000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            QTcpSocket s;
-            s.connectToHost(QStringLiteral("127.0.0.1"), m_port);
-            if (s.waitForConnected(100))
-                return true;
-            wait(50);
-        }
-        return false;
-    }
-    void stop()
-    {
-        m_p.terminate();
-        m_p.waitForFinished(5000);
-    }
-    quint16 port() const { return m_port; }
-
-private:
-    QProcess m_p;
-    quint16 m_port = 0;
-};
+    QFile::remove(dir + QStringLiteral("/mosquitto.db"));
+    const bool ok = broker.start(dir, "allow_anonymous true\npersistence true\npersistence_location " +
+                                          QFile::encodeName(dir) +
+                                          "/\nautosave_interval 1\n"
+                                          "max_inflight_messages 100\nmax_queued_messages 0\n");
+    if (!ok)
+        std::fprintf(stderr, "%s\n", qPrintable(broker.errorString()));
+    return ok;
+}
 
 class Publisher
 {
@@ -448,11 +415,9 @@ int main(int argc, char **argv)
     if (!p.isSet(noPeer)) {
         mosquitto_lib_init();
         for (int n : levels) {
-            Broker broker;
-            if (!broker.start(workdir + QStringLiteral("/mqtt"))) {
-                std::fprintf(stderr, "mosquitto did not start\n");
+            BenchBroker broker;
+            if (!startBroker(broker, workdir + QStringLiteral("/mqtt")))
                 break;
-            }
             Generator subs;
             const QByteArray topic = "bench/n" + QByteArray::number(n);
             if (!subs.start(
