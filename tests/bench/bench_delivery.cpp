@@ -38,6 +38,7 @@
 #include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <unistd.h>
 #include <optional>
 
 using namespace qedge;
