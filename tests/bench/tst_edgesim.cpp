@@ -85,6 +85,35 @@ private slots:
         QVERIFY(second.value(QStringLiteral("all_connected_seconds")).toDouble() > 0);
         QCOMPARE(hub.stop(), 0);
     }
+
+    // scripts/bench runs the fleet until the hub's queues are drained and then stops it with SIGTERM.
+    void terminatedRunStillWritesItsSummary()
+    {
+        test::HubProcess hub({QStringLiteral("--node-limit"), QStringLiteral("1000")});
+        QVERIFY2(hub.start(), qPrintable(hub.output()));
+        QTemporaryDir out;
+        const QString json = out.filePath(QStringLiteral("summary.json"));
+        QProcess sim;
+        sim.setProcessChannelMode(QProcess::MergedChannels);
+        sim.start(test::binaryPath(QStringLiteral("qedge-edgesim")),
+                  {QStringLiteral("--port"), QString::number(hub.webSocketPort()),
+                   QStringLiteral("--bootstrap-url"), hub.bootstrapUrl().toString(),
+                   QStringLiteral("--token"), hub.joinToken(), QStringLiteral("--nodes"), QStringLiteral("3"),
+                   QStringLiteral("--duration"), QStringLiteral("0"), QStringLiteral("--json"), json});
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += sim.readAll()).contains("all 3 nodes connected"), 15000);
+        sim.terminate();
+        QVERIFY(sim.waitForFinished(10000));
+        output += sim.readAll();
+        QCOMPARE(sim.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(sim.exitCode(), 0);
+        QFile f(json);
+        QVERIFY2(f.open(QIODevice::ReadOnly), output.constData());
+        const QJsonObject summary = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(summary.value(QStringLiteral("nodes")).toInt(), 3);
+        QCOMPARE(summary.value(QStringLiteral("connected")).toInt(), 3);
+        QCOMPARE(hub.stop(), 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEdgeSim)

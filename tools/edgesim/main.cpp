@@ -2,6 +2,8 @@
 #include "tools/edgesim/edgeclient.h"
 #include "tools/edgesim/simulator.h"
 
+#include "shared/shutdown.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -94,7 +96,7 @@ int main(int argc, char *argv[])
         opt("node-prefix", "Node names are <prefix>-00000...", "sim"),
         opt("ramp-per-sec", "New connections per second at start (0: as fast as the handshake limit).", "0"),
         opt("max-in-flight", "Concurrent TLS handshakes.", "64"),
-        opt("duration", "Seconds to run (0: until --stop-after-recoveries).", "60"),
+        opt("duration", "Seconds to run (0: until --stop-after-recoveries, or SIGINT/SIGTERM).", "60"),
         opt("keepalive", "Keepalive interval in seconds.", "15"),
         opt("ack-delay-ms", "Ack downstream messages after this delay (-1: never).", "0"),
         opt("silent-fraction", "Fraction of nodes that never ack.", "0"),
@@ -145,6 +147,9 @@ int main(int argc, char *argv[])
 
     edgesim::Simulator sim(o, std::move(ids));
     QObject::connect(&sim, &edgesim::Simulator::finished, &app, &QCoreApplication::quit);
+    // SIGINT/SIGTERM end the run like --duration does, so whoever stops the fleet still gets the summary.
+    ShutdownWatcher shutdown;
+    QObject::connect(&shutdown, &ShutdownWatcher::shutdownRequested, &sim, &edgesim::Simulator::finish);
     sim.start();
     app.exec();
 

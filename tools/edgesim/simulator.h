@@ -50,6 +50,8 @@ public:
 
     /// Starts connecting; finished() follows after the duration (or the recoveries).
     void start();
+    /// Stops now (a signal, or whoever runs the fleet decided it is done); finished() follows.
+    void finish();
     /// Totals, rates and latency percentiles of the run so far.
     QJsonObject summary() const;
 
@@ -76,7 +78,6 @@ private:
     void tick();
     void sendReports(double count);
     void churn(double count);
-    void finish();
     qint64 nowMs() const { return m_clock.elapsed(); }
 
     SimOptions m_options;
