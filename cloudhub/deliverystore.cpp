@@ -54,6 +54,15 @@ QList<QStringList> schemaSteps()
             QStringLiteral("DROP TABLE delivery_queue"),
             QStringLiteral("DROP TABLE delivery_targets"),
         },
+        {
+            // Keyed by object first: the acks of one fleet-wide change land side by side, so a batch of
+            // them rewrites a few pages instead of one page per node, and a purge by uid is a range.
+            QStringLiteral("CREATE TABLE delivery_sync_by_uid (uid {{text}} NOT NULL, node {{text}} NOT NULL, "
+                           "rv {{bigint}} NOT NULL, PRIMARY KEY (uid, node)) {{without_rowid}}"),
+            QStringLiteral("INSERT INTO delivery_sync_by_uid (uid, node, rv) SELECT uid, node, rv FROM delivery_sync"),
+            QStringLiteral("DROP TABLE delivery_sync"),
+            QStringLiteral("ALTER TABLE delivery_sync_by_uid RENAME TO delivery_sync"),
+        },
     };
 }
 
@@ -296,7 +305,7 @@ Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
     for (const AckRecord &a : acks) {
         switch (a.kind) {
         case AckRecord::Kind::Ack:
-            syncUpserts.append({a.node, a.uid, qint64(a.resourceVersion)});
+            syncUpserts.append({a.uid, a.node, qint64(a.resourceVersion)});
             break;
         case AckRecord::Kind::DropChange:
             changeDrops.append(QVariantList{qint64(a.resourceVersion)});
@@ -310,8 +319,8 @@ Status DeliveryStore::recordAcks(const QList<AckRecord> &acks)
         const auto batch = [&](const QString &sql, const QList<QVariantList> &rows) {
             return rows.isEmpty() ? Status() : m_db.execBatch(sql, rows);
         };
-        Status s = batch(QStringLiteral("INSERT INTO delivery_sync (node, uid, rv) VALUES (?, ?, ?) "
-                                        "ON CONFLICT (node, uid) DO UPDATE SET rv = excluded.rv "
+        Status s = batch(QStringLiteral("INSERT INTO delivery_sync (uid, node, rv) VALUES (?, ?, ?) "
+                                        "ON CONFLICT (uid, node) DO UPDATE SET rv = excluded.rv "
                                         "WHERE excluded.rv > delivery_sync.rv"),
                          syncUpserts);
         if (!s)

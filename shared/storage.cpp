@@ -464,10 +464,12 @@ Result<QString> Database::mapTypes(const QString &sql, Engine engine)
             type = pg ? QStringLiteral("BOOLEAN") : QStringLiteral("INTEGER");
         else if (key == QLatin1String("double"))
             type = pg ? QStringLiteral("DOUBLE PRECISION") : QStringLiteral("REAL");
+        else if (key == QLatin1String("without_rowid")) // after a CREATE TABLE's closing parenthesis
+            type = pg ? QString() : QStringLiteral("WITHOUT ROWID");
         else
             return Result<QString>::failure(QStringLiteral("storage.schema"),
                                             QStringLiteral("unknown type placeholder {{%1}} in: %2 (known: "
-                                                           "autoinc_pk, blob, bigint, text, bool, double)")
+                                                           "autoinc_pk, blob, bigint, text, bool, double, without_rowid)")
                                                 .arg(key, sql.simplified()));
         out += QStringView(sql).mid(last, m.capturedStart() - last) + type;
         last = m.capturedEnd();

@@ -374,7 +374,7 @@ void TestDeliveryStore::upgradesStepOneStore()
     }
     QEDGE_OPEN_DB(m_dbs, db, false);
     OPEN_DISPATCHER(d, db);
-    QCOMPARE(db->schemaVersion(QStringLiteral("delivery")), 2);
+    QCOMPARE(db->schemaVersion(QStringLiteral("delivery")), 3);
     QStringList n1;
     for (const QueueEntry &e : d->queue(QStringLiteral("n1"))->entries())
         n1 << e.uid + QLatin1Char(' ') + e.operation + QLatin1Char(' ') + QString::number(e.resourceVersion);

@@ -678,6 +678,12 @@ void TestStorage::unknownTypePlaceholder()
     const auto pg = Database::mapTypes(QStringLiteral("x {{autoinc_pk}}, y {{bool}}"), Database::PostgreSQL);
     QVERIFY(pg);
     QCOMPARE(pg.value(), QStringLiteral("x BIGSERIAL PRIMARY KEY, y BOOLEAN"));
+    // WITHOUT ROWID is SQLite's alone.
+    const QString keyed = QStringLiteral("CREATE TABLE k (a {{text}}, PRIMARY KEY (a)) {{without_rowid}}");
+    QCOMPARE(Database::mapTypes(keyed, Database::SQLite).value(),
+             QStringLiteral("CREATE TABLE k (a TEXT, PRIMARY KEY (a)) WITHOUT ROWID"));
+    QCOMPARE(Database::mapTypes(keyed, Database::PostgreSQL).value(),
+             QStringLiteral("CREATE TABLE k (a TEXT, PRIMARY KEY (a)) "));
 }
 
 QTEST_GUILESS_MAIN(TestStorage)
