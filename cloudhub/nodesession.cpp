@@ -33,29 +33,37 @@ NodeSession::NodeSession(SessionInfo info, QWebSocket *socket, QTcpSocket *trans
             [this](const QString &text) { handleFrame(text.toUtf8()); });
     connect(m_socket, &QWebSocket::binaryMessageReceived, this, &NodeSession::handleFrame);
     connect(m_socket, &QWebSocket::disconnected, this, &NodeSession::onDisconnected);
-    // An idle session would otherwise keep ~96 KiB of empty Qt socket buffers (docs/benchmarks.md):
-    // release them after each frame and once the encrypted bytes are on the wire.
     if (auto *ssl = qobject_cast<QSslSocket *>(transport))
-        connect(ssl, &QSslSocket::encryptedBytesWritten, this, &NodeSession::scheduleBufferRelease);
+        connect(ssl, &QSslSocket::encryptedBytesWritten, this, &NodeSession::noteActivity);
     m_keepalive.start();
-    scheduleBufferRelease();
+    // Right after the handshake too (outside the socket's call stack): sessions connecting in a burst
+    // would otherwise all hold their buffers until the next sweep, and the heap keeps that peak.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (!m_closing && !m_buffersReleased)
+                m_buffersReleased = http::releaseIdleBuffers(m_transport);
+        },
+        Qt::QueuedConnection);
 }
 
 NodeSession::~NodeSession() = default;
 
-void NodeSession::scheduleBufferRelease()
+void NodeSession::noteActivity()
 {
-    if (m_releaseQueued || m_closing)
+    m_active = true;
+    m_buffersReleased = false;
+}
+
+void NodeSession::releaseBuffersIfIdle()
+{
+    if (m_closing || m_buffersReleased)
         return;
-    m_releaseQueued = true;
-    QMetaObject::invokeMethod(
-        this,
-        [this] {
-            m_releaseQueued = false;
-            if (!m_closing && m_transport && m_transport->bytesToWrite() == 0)
-                http::releaseIdleBuffers(m_transport);
-        },
-        Qt::QueuedConnection);
+    if (m_active) {
+        m_active = false; // idle from now on unless something happens before the next call
+        return;
+    }
+    m_buffersReleased = http::releaseIdleBuffers(m_transport);
 }
 
 void NodeSession::handleFrame(const QByteArray &frame)
@@ -63,7 +71,7 @@ void NodeSession::handleFrame(const QByteArray &frame)
     if (m_closing)
         return;
     ++m_framesReceived;
-    scheduleBufferRelease();
+    noteActivity();
     DecodeLimits limits;
     limits.maxBytes = m_options.maxMessageBytes;
     auto decoded = codec::decode(frame, limits);
@@ -106,6 +114,7 @@ bool NodeSession::send(const Message &m)
     // from this UTF-8, encoded back, then copied again to frame it). QWebSocket writes each of its
     // frames into that socket whole and synchronously and keeps no count of its own of what was
     // written, so frames written here between its frames reach the peer intact and in order.
+    noteActivity();
     QByteArray buffer = codec::encode(m, http::MaxFrameHeaderBytes);
     const QByteArrayView frame = http::textFrameInPlace(buffer);
     if (m_transport->write(frame.data(), frame.size()) != frame.size()) {

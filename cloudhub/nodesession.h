@@ -70,6 +70,11 @@ public:
     /// Bytes written by send() that are not yet on the wire.
     qint64 pendingBytes() const;
 
+    /// Frees the socket buffers (~96 KiB of empty Qt buffers otherwise kept by an idle session,
+    /// docs/benchmarks.md) when nothing was read or written since the previous call. The session
+    /// manager calls it every second, so a busy session keeps its buffers and an idle one lets them go.
+    void releaseBuffersIfIdle();
+
     quint64 framesReceived() const { return m_framesReceived; }
     quint64 malformedFrames() const { return m_malformed; }
 
@@ -87,8 +92,7 @@ private:
     void handleFrame(const QByteArray &frame);
     void onDisconnected();
     void abortWith(const QString &reason);
-    /// Later (outside the socket's own call stack), frees the socket buffers if they are empty.
-    void scheduleBufferRelease();
+    void noteActivity();
 
     SessionInfo m_info;
     Options m_options;
@@ -99,7 +103,8 @@ private:
     QString m_closeReason;
     bool m_closing = false;
     bool m_closedEmitted = false;
-    bool m_releaseQueued = false;
+    bool m_active = true; ///< traffic since the last releaseBuffersIfIdle()
+    bool m_buffersReleased = false;
     quint64 m_framesReceived = 0;
     quint64 m_malformed = 0;
 };

@@ -6,7 +6,14 @@ namespace qedge::cloud {
 
 SessionManager::SessionManager(int nodeLimit, const NodeSession::Options &options, QObject *parent)
     : QObject(parent), m_nodeLimit(nodeLimit), m_options(options)
-{}
+{
+    m_bufferSweep.setInterval(1000);
+    connect(&m_bufferSweep, &QTimer::timeout, this, [this] {
+        for (NodeSession *s : std::as_const(m_sessions))
+            s->releaseBuffersIfIdle();
+    });
+    m_bufferSweep.start();
+}
 
 SessionManager::~SessionManager()
 {

@@ -4,6 +4,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QTimer>
 
 namespace qedge::cloud {
 
@@ -50,6 +51,7 @@ private:
     int m_nodeLimit;
     NodeSession::Options m_options;
     QHash<QString, NodeSession *> m_sessions;
+    QTimer m_bufferSweep; // NodeSession::releaseBuffersIfIdle() for every session, each second
     quint64 m_evictions = 0;
 };
 
