@@ -22,6 +22,11 @@
 #include <QFile>
 #include <QJsonObject>
 #include <QSocketNotifier>
+#include <QSslConfiguration>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
 #include <QTimer>
 #include <QWebSocket>
 
@@ -221,35 +226,19 @@ int main(int argc, char **argv)
         }
     };
 
+    // Identities first: a bootstrap blocks this thread, and sessions opened meanwhile would miss
+    // their keepalives and be closed by the hub (what lost sessions at 10,000 nodes).
+    QStringList names;
+    QList<QSslConfiguration> tls;
     for (int i = 0; i < n; ++i) {
         const QString node = p.value(prefix) + QString::number(i).rightJustified(4, u'0');
         test::TestEdge edge(node);
         if (!identityFor(edge, cacheDir, hubCa.value(), QUrl(p.value(bootstrap)), p.value(token)))
             return 3;
-        auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, &app);
-        socket->setSslConfiguration(edge.sslConfiguration());
-        QObject::connect(socket, &QWebSocket::connected, &app, [&] {
-            if (++connected + failed == n) {
-                std::printf("ready %d\n", connected);
-                std::fflush(stdout);
-            }
-        });
-        QObject::connect(socket, &QWebSocket::disconnected, &app, [&, node] {
-            std::fprintf(stderr, "edge %s disconnected\n", qPrintable(node));
-            ++failed;
-        });
-        QObject::connect(socket, &QWebSocket::textMessageReceived, &app,
-                         [&, socket, node](const QString &text) { onMessage(socket, node, text); });
-        QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events")
-                                     .arg(p.value(wsPort), QString::fromLatin1(Project), node)));
-        req.setRawHeader("node_id", node.toUtf8());
-        req.setRawHeader("project_id", Project);
-        req.setRawHeader("ConnectionUse", "msg");
-        socket->open(req);
-        sockets.append(socket);
-        // Pace the handshakes so the hub's accept queue never overflows.
-        if (i % 50 == 49)
-            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        names.append(node);
+        tls.append(edge.sslConfiguration());
+        if ((i + 1) % 1000 == 0)
+            std::fprintf(stderr, "identities: %d of %d\n", i + 1, n);
     }
 
     QTimer keepalive;
@@ -257,9 +246,58 @@ int main(int argc, char **argv)
         const QString ka = QString::fromUtf8(codec::encode(Message::create(
             QStringLiteral("edgehub"), QStringLiteral("resource"), op::Keepalive, QStringLiteral("node"))));
         for (QWebSocket *s : std::as_const(sockets))
-            s->sendTextMessage(ka);
+            if (s->state() == QAbstractSocket::ConnectedState)
+                s->sendTextMessage(ka);
     });
     keepalive.start(10000);
+
+    // At most this many handshakes in progress: more than the hub's accept queue and this one
+    // thread can finish would only wait, and time out.
+    constexpr int MaxHandshakes = 64;
+    int next = 0;
+    int handshaking = 0;
+    std::function<void()> openMore = [&] {
+        while (next < n && handshaking < MaxHandshakes) {
+            const QString node = names.at(next);
+            auto *socket = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, &app);
+            socket->setSslConfiguration(tls.at(next));
+            ++next;
+            ++handshaking;
+            auto up = std::make_shared<bool>(false);
+            QObject::connect(socket, &QWebSocket::connected, &app, [&, up] {
+                *up = true;
+                --handshaking;
+                if (++connected + failed == n) {
+                    std::printf("ready %d\n", connected);
+                    std::fflush(stdout);
+                }
+                QMetaObject::invokeMethod(&app, openMore, Qt::QueuedConnection);
+            });
+            QObject::connect(socket, &QWebSocket::disconnected, &app, [&, node, up] {
+                std::fprintf(stderr, "edge %s disconnected%s\n", qPrintable(node),
+                             *up ? "" : " before the handshake completed");
+                ++failed;
+                if (!*up) {
+                    --handshaking;
+                    if (connected + failed == n) {
+                        std::printf("ready %d\n", connected);
+                        std::fflush(stdout);
+                    }
+                    QMetaObject::invokeMethod(&app, openMore, Qt::QueuedConnection);
+                }
+            });
+            QObject::connect(socket, &QWebSocket::textMessageReceived, &app,
+                             [&, socket, node](const QString &text) { onMessage(socket, node, text); });
+            QNetworkRequest req(QUrl(QStringLiteral("wss://127.0.0.1:%1/%2/%3/events")
+                                         .arg(p.value(wsPort), QString::fromLatin1(Project), node)));
+            req.setRawHeader("node_id", node.toUtf8());
+            req.setRawHeader("project_id", Project);
+            req.setRawHeader("ConnectionUse", "msg");
+            socket->open(req);
+            sockets.append(socket);
+        }
+    };
+    openMore();
 
     QSocketNotifier input(STDIN_FILENO, QSocketNotifier::Read);
     QByteArray buffer;
