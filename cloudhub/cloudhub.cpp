@@ -118,7 +118,8 @@ void CloudHub::wireSessions()
             [this, sessions](const QString &node, const SessionInfo &info) {
                 m_registry->recordConnected(info);
                 m_dispatcher->nodeConnected(
-                    node, [sessions, node](const Message &m) { return sessions->send(node, m); });
+                    node, [sessions, node](const Message &m) { return sessions->send(node, m); },
+                    [sessions, node] { sessions->flush(node); });
             });
     connect(sessions, &SessionManager::nodeDisconnected, this,
             [this](const QString &node, const QString &, const QDateTime &at) {

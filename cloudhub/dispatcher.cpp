@@ -307,12 +307,12 @@ void Dispatcher::sendNoAck(const QString &node, const Message &message)
     schedule(node);
 }
 
-void Dispatcher::nodeConnected(const QString &node, WriteFn write)
+void Dispatcher::nodeConnected(const QString &node, WriteFn write, FlushFn flush)
 {
     // A new connection evicts the old one: what was in flight there is written again here.
     if (m_sessions.contains(node))
         queueFor(node).connectionLost();
-    m_sessions.insert(node, std::move(write));
+    m_sessions.insert(node, SessionHooks{std::move(write), std::move(flush)});
     queueFor(node);
     schedule(node);
 }
@@ -414,13 +414,13 @@ void Dispatcher::pump()
         const auto session = m_sessions.constFind(node);
         if (session == m_sessions.constEnd())
             continue;
-        const WriteFn write = *session; // the callback may disconnect the node
+        const SessionHooks hooks = *session; // the callback may disconnect the node
         NodeQueue &q = queueFor(node);
         uids.clear();
         const QList<Message> out = q.takeDue(now, &uids);
         for (qsizetype i = 0; i < out.size(); ++i) {
             const Message &m = out.at(i);
-            if (!write(m)) {
+            if (!hooks.write(m)) {
                 // The session is going away; nodeDisconnected() will put these back to pending.
                 m_counters.writeFailures += quint64(out.size() - i);
                 qCDebug(lcHubDelivery)
@@ -433,6 +433,10 @@ void Dispatcher::pump()
             if (!m_sessions.contains(node))
                 break; // disconnected from inside the write: the rest went back to pending
         }
+        // One flush per node and pass: this node's frames leave now, as one TLS write, while the
+        // next nodes are written, instead of after the whole fan-out in a later loop iteration.
+        if (hooks.flush && !out.isEmpty() && m_sessions.contains(node))
+            hooks.flush();
         schedule(node);
     }
     m_pumping = false;

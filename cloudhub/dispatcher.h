@@ -71,6 +71,8 @@ class Dispatcher : public QObject
 public:
     /// Writes one message to a node's session; false when the session cannot take it.
     using WriteFn = std::function<bool(const Message &)>;
+    /// Pushes what the writes put in the session's buffers onto the wire now.
+    using FlushFn = std::function<void()>;
 
     explicit Dispatcher(DispatcherConfig config = {}, QObject *parent = nullptr);
     ~Dispatcher() override;
@@ -94,7 +96,8 @@ public:
     void sendNoAck(const QString &node, const Message &message);
 
     /// Session hooks.
-    void nodeConnected(const QString &node, WriteFn write);
+    /// flush, if given, is called after each batch of writes to the node (see pump()).
+    void nodeConnected(const QString &node, WriteFn write, FlushFn flush = {});
     void nodeDisconnected(const QString &node);
     /// An upstream `response`: settles the message whose msg_id is its parent_msg_id.
     void handleAck(const QString &node, const Message &response);
@@ -134,7 +137,12 @@ private:
     DispatcherConfig m_config;
     ResourceStore m_resources;
     QHash<QString, std::shared_ptr<NodeQueue>> m_queues;
-    QHash<QString, WriteFn> m_sessions;
+    struct SessionHooks
+    {
+        WriteFn write;
+        FlushFn flush;
+    };
+    QHash<QString, SessionHooks> m_sessions;
     std::set<std::pair<qint64, QString>> m_wakes; // (when, node) for connected nodes
     QHash<QString, qint64> m_wakeOf;
     QTimer *m_timer;

@@ -131,6 +131,12 @@ bool NodeSession::send(const Message &m)
     return true;
 }
 
+void NodeSession::flush()
+{
+    if (!m_closing && m_transport)
+        m_transport->flush();
+}
+
 qint64 NodeSession::pendingBytes() const
 {
     if (!m_transport)

@@ -65,6 +65,9 @@ public:
     /// Writes codec::encode(m) as one text frame; false if the session is closing or the write
     /// failed or the send buffer went over its cap (the session is then aborted).
     bool send(const Message &m);
+    /// Encrypts what send() buffered and writes it to the socket now, as far as the kernel takes it
+    /// (the rest goes when the socket is writable); without it Qt does both in later loop iterations.
+    void flush();
     /// Closes with a WebSocket close code and a logged reason; closed() follows.
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);
     /// Bytes written by send() that are not yet on the wire.

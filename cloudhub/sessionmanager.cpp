@@ -65,6 +65,12 @@ bool SessionManager::send(const QString &node, const Message &m)
     return s && s->send(m);
 }
 
+void SessionManager::flush(const QString &node)
+{
+    if (NodeSession *s = m_sessions.value(node))
+        s->flush();
+}
+
 void SessionManager::closeAll(const QString &reason)
 {
     const auto sessions = m_sessions.values();

@@ -31,6 +31,8 @@ public:
     void adopt(NodeSession *session);
     /// Sends to the node's current session; false when it has none or the write failed.
     bool send(const QString &node, const Message &m);
+    /// Pushes the node's buffered frames onto the wire now (NodeSession::flush()).
+    void flush(const QString &node);
     /// Closes every session (shutdown), with close code 1001.
     void closeAll(const QString &reason);
 

@@ -218,6 +218,43 @@ public:
         return firstUs;
     }
 
+    /// Labels node i with nL=yes for every level L > i, 32 requests in flight.
+    void label(int nodes, const QList<int> &levels)
+    {
+        int sent = 0, done = 0, inFlight = 0;
+        QEventLoop loop;
+        std::function<void()> pump = [&] {
+            while (sent < nodes && inFlight < 32) {
+                QJsonObject labels;
+                for (int l : levels)
+                    if (sent < l)
+                        labels.insert(QStringLiteral("n%1").arg(l), QStringLiteral("yes"));
+                QNetworkRequest req(QUrl(m_hub.adminUrl().toString() +
+                                         QStringLiteral("/api/v1/nodes/bench-%1/labels").arg(sent, 4, 10, QLatin1Char('0'))));
+                req.setSslConfiguration(m_tls);
+                req.setRawHeader("Authorization", "Bearer " + m_hub.adminToken());
+                req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+                QNetworkReply *r = m_nam.put(
+                    req, QJsonDocument(QJsonObject{{QStringLiteral("labels"), labels}}).toJson(QJsonDocument::Compact));
+                ++sent;
+                ++inFlight;
+                QObject::connect(r, &QNetworkReply::finished, &loop, [&, r] {
+                    if (r->error() != QNetworkReply::NoError)
+                        std::fprintf(stderr, "labelling: %s\n", qPrintable(r->errorString()));
+                    r->deleteLater();
+                    --inFlight;
+                    if (++done == nodes)
+                        loop.quit();
+                    else
+                        pump();
+                });
+            }
+        };
+        pump();
+        if (nodes > 0)
+            loop.exec();
+    }
+
     quint64 ackedTotal()
     {
         return quint64(m_api.get(QStringLiteral("/api/v1/stats"))
@@ -368,17 +405,8 @@ int main(int argc, char **argv)
             return 1;
         }
         std::printf("%d edges connected in %.1f s\n", maxNodes, double(t.elapsed()) / 1000.0);
-        // Labels: node i is in group nL for every level L > i.
-        AdminClient api(hub.adminUrl(), hubDir + QStringLiteral("/pki/ca.crt"), hub.adminToken());
-        for (int i = 0; i < maxNodes; ++i) {
-            QJsonObject labels;
-            for (int l : levels)
-                if (i < l)
-                    labels.insert(QStringLiteral("n%1").arg(l), QStringLiteral("yes"));
-            api.put(QStringLiteral("/api/v1/nodes/bench-%1/labels").arg(i, 4, 10, QLatin1Char('0')),
-                    QJsonObject{{QStringLiteral("labels"), labels}});
-        }
         QEdgeRun run(hub);
+        run.label(maxNodes, levels);
         for (int n : levels) {
             const QString group = QStringLiteral("n%1").arg(n);
             const int objects = int(std::max<qint64>(20, messages / n));
