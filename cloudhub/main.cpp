@@ -10,6 +10,7 @@
 
 int main(int argc, char *argv[])
 {
+    qedge::preferScalableEventDispatcher();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("cloudhub"));
     QCoreApplication::setApplicationVersion(QStringLiteral(QEDGE_VERSION));

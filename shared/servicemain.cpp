@@ -111,4 +111,12 @@ ServiceStart parseServiceCommandLine(const ServiceOptions &opts, const QStringLi
     return start;
 }
 
+void preferScalableEventDispatcher()
+{
+#ifdef Q_OS_UNIX
+    if (!qEnvironmentVariableIsSet("QT_NO_GLIB"))
+        qputenv("QT_NO_GLIB", "1");
+#endif
+}
+
 } // namespace qedge

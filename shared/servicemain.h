@@ -36,4 +36,12 @@ ServiceStart parseServiceCommandLine(const ServiceOptions &opts, const QStringLi
 ServiceStart parseServiceCommandLine(const ServiceOptions &opts, const QStringList &arguments,
                                      const QProcessEnvironment &env, QTextStream &out, QTextStream &err);
 
+/// For processes that hold thousands of sockets (cloudhub, edge simulators): call before the
+/// QCoreApplication is created. On Unix it selects Qt's own event dispatcher instead of the glib
+/// one: glib's scans every registered socket notifier whenever one is disabled, which a buffered
+/// socket write does once per message, so a write cost O(sockets) (docs/benchmarks.md: hub CPU per
+/// delivered message 259 -> 83 us at 10,000 sessions). An environment that sets QT_NO_GLIB,
+/// even to an empty value, is left as it is (empty brings glib back).
+void preferScalableEventDispatcher();
+
 } // namespace qedge

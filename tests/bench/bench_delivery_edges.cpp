@@ -10,6 +10,7 @@
 // Prints "ready N" when all are up.
 // Stdin commands: "phase NAME EXPECTED" starts counting; when EXPECTED messages arrived it prints
 // "done NAME COUNT FIRST_US LAST_US P50_US P99_US MAX_US" (latency = receipt - data.sentAtUs).
+#include "shared/servicemain.h"
 #include "shared/codec.h"
 #include "shared/message.h"
 #include "shared/storage.h"
@@ -92,6 +93,7 @@ bool identityFor(test::TestEdge &edge, const QString &cacheDir, const crypto::Ce
 
 int main(int argc, char **argv)
 {
+    qedge::preferScalableEventDispatcher();
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     const QCommandLineOption wsPort(QStringLiteral("ws-port"), QStringLiteral("edge WebSocket port"),

@@ -12,6 +12,7 @@
 // client certificate (a server certificate from the same CA), measured the same way with this
 // program as the client (--load-mqtt): the same node certificates and TLS settings, then an MQTT
 // 3.1.1 CONNECT (clean session, keepalive 3600 s) and its CONNACK, then idle.
+#include "shared/servicemain.h"
 #include "shared/crypto/certauthority.h"
 #include "shared/crypto/csr.h"
 #include "shared/crypto/sslconfig.h"
@@ -494,6 +495,7 @@ int runOrchestrator(const QList<int> &levels, int concurrency, bool peer)
 
 int main(int argc, char *argv[])
 {
+    qedge::preferScalableEventDispatcher();
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.addOptions(

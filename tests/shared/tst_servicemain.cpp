@@ -50,6 +50,7 @@ class TestServiceMain : public QObject
 {
     Q_OBJECT
 private slots:
+    void scalableDispatcherLeavesAChoiceAlone();
     void initTestCase();
     void cleanup();
     void version();
@@ -276,13 +277,33 @@ void TestServiceMain::realProcess()
     QCOMPARE(child.readAllStandardError(), err);
 }
 
+void TestServiceMain::scalableDispatcherLeavesAChoiceAlone()
+{
+    const QByteArray saved = qgetenv("QT_NO_GLIB");
+    const bool wasSet = qEnvironmentVariableIsSet("QT_NO_GLIB");
+    qunsetenv("QT_NO_GLIB");
+    qedge::preferScalableEventDispatcher();
+#ifdef Q_OS_UNIX
+    QCOMPARE(qgetenv("QT_NO_GLIB"), QByteArray("1"));
+#endif
+    // Set, even empty (which brings glib back in Qt), is the operator's choice.
+    qputenv("QT_NO_GLIB", QByteArray());
+    qedge::preferScalableEventDispatcher();
+    QVERIFY(qEnvironmentVariableIsSet("QT_NO_GLIB"));
+    QCOMPARE(qgetenv("QT_NO_GLIB"), QByteArray());
+    if (wasSet)
+        qputenv("QT_NO_GLIB", saved);
+    else
+        qunsetenv("QT_NO_GLIB");
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && qstrcmp(argv[1], "--child") == 0)
         return childMain(argc, argv);
     QCoreApplication app(argc, argv);
     TestServiceMain test;
-    QTEST_SET_MAIN_SOURCE_PATH
+QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&test, argc, argv);
 }
 

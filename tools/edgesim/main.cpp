@@ -1,4 +1,5 @@
 // qedge-edgesim: simulates a fleet of edge nodes against a QEdge (or KubeEdge) cloudhub.
+#include "shared/servicemain.h"
 #include "tools/edgesim/edgeclient.h"
 #include "tools/edgesim/simulator.h"
 
@@ -75,6 +76,7 @@ bool loadIdentities(const edgesim::SimOptions &o, const QString &cacheDir, const
 
 int main(int argc, char *argv[])
 {
+    qedge::preferScalableEventDispatcher();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("qedge-edgesim"));
     QCommandLineParser p;
