@@ -132,7 +132,7 @@ def parse_upstream(logs):
         return None
     sim = sim or {}
     return {"nodes": times["nodes"], "offered_s": times["offered_per_sec"], "sent_s": sim.get("reports_per_sec"),
-            "hub_received_s": times.get("stored", 0) / times["window_s"],
+            "hub_received_s": (times["stored"] / times["window_s"]) if times.get("stored") is not None else None,
             "hub_cpu_pct": 100.0 * times["hub_cpu_ms"] / (1000.0 * times["window_s"])}
 
 

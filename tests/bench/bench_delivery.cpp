@@ -452,7 +452,7 @@ int main(int argc, char **argv)
             if (!subs.start(
                     QStringLiteral(QEDGE_BINARY_DIR "/tests/bench/bench_delivery_mqtt"),
                     {QString::number(broker.port()), QString::number(n), QString::fromLatin1(topic)}) ||
-                !subs.waitLine("ready", 120000)) {
+                !subs.waitLine("ready", 600000)) {
                 std::fprintf(stderr, "the subscribers did not come up (broker port %d)\n", broker.port());
                 break;
             }
