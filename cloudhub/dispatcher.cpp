@@ -324,7 +324,7 @@ void Dispatcher::nodeDisconnected(const QString &node)
     queueFor(node).connectionLost();
     const auto w = m_wakeOf.find(node);
     if (w != m_wakeOf.end()) {
-        m_wakes.erase({*w, node});
+        m_wakes.erase({*w, nodeId(node)});
         m_wakeOf.erase(w);
     }
 }
@@ -377,15 +377,24 @@ void Dispatcher::schedule(const QString &node)
     if (old != m_wakeOf.end()) {
         if (*old == wake)
             return;
-        m_wakes.erase({*old, node});
+        m_wakes.erase({*old, nodeId(node)});
         m_wakeOf.erase(old);
     }
     if (wake == NodeQueue::Never)
         return;
-    m_wakes.insert({wake, node});
+    m_wakes.insert({wake, nodeId(node)});
     m_wakeOf.insert(node, wake);
     if (!m_pumping)
         arm();
+}
+
+int Dispatcher::nodeId(const QString &node)
+{
+    const auto it = m_nodeIds.constFind(node);
+    if (it != m_nodeIds.constEnd())
+        return *it;
+    m_nodeNames.append(node);
+    return *m_nodeIds.insert(node, int(m_nodeNames.size() - 1));
 }
 
 void Dispatcher::arm()
@@ -408,7 +417,7 @@ void Dispatcher::pump()
     const qint64 now = m_clock();
     QStringList uids;
     while (!m_wakes.empty() && m_wakes.begin()->first <= now) {
-        const QString node = m_wakes.begin()->second;
+        const QString node = m_nodeNames.at(m_wakes.begin()->second);
         m_wakes.erase(m_wakes.begin());
         m_wakeOf.remove(node);
         const auto session = m_sessions.constFind(node);

@@ -143,7 +143,11 @@ private:
         FlushFn flush;
     };
     QHash<QString, SessionHooks> m_sessions;
-    std::set<std::pair<qint64, QString>> m_wakes; // (when, node) for connected nodes
+    /// A small integer per node name, so the wake schedule compares integers, not strings.
+    int nodeId(const QString &node);
+    QHash<QString, int> m_nodeIds;
+    QStringList m_nodeNames; // by id
+    std::set<std::pair<qint64, int>> m_wakes; // (when, node id) for connected nodes
     QHash<QString, qint64> m_wakeOf;
     QTimer *m_timer;
     qint64 m_armedFor = NodeQueue::Never;
