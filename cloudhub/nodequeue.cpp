@@ -97,8 +97,7 @@ EnqueueResult NodeQueue::enqueue(QueueChange change)
         return result;
     }
 
-    const qint64 seq = change.seq >= 0 ? change.seq : m_nextSeq;
-    m_nextSeq = std::max(m_nextSeq, seq + 1);
+    const qint64 seq = m_nextSeq++;
     QueueEntry e;
     e.seq = seq;
     e.origin = change.origin;

@@ -40,7 +40,6 @@ struct QueueChange
     QString msgId;     ///< fixed at enqueue; empty: the queue makes one
     QString parentMsgId; ///< set for a query response: the query's msg_id
     qint64 enqueuedMs = 0;
-    qint64 seq = -1; ///< FIFO position; -1: the queue assigns the next one
     quint64 origin = 0; ///< the stored change this entry came from (0: not durable); kept by a replacement
 };
 
@@ -128,9 +127,6 @@ public:
     void setAcked(const QString &uid, quint64 rv);
     quint64 ackedVersion(const QString &uid) const { return m_acked.value(uid, 0); }
     const QHash<QString, quint64> &ackedVersions() const { return m_acked; }
-
-    /// The FIFO position the next new uid gets (for persisting it before enqueue()).
-    qint64 nextSeq() const { return m_nextSeq; }
 
     int depth() const { return int(m_entries.size()); }
     int inFlight() const { return m_inFlight; }
