@@ -1,11 +1,10 @@
 #include "tests/bench/benchbroker.h"
 
+#include "tests/support/mosquittofixture.h"
 #include "tests/support/testsupport.h"
 
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
-#include <QStandardPaths>
 #include <QTcpSocket>
 #include <QThread>
 
@@ -13,14 +12,8 @@
 
 namespace qedge::test {
 
-BenchBroker::BenchBroker()
-{
-    // /usr/sbin is not on every user's PATH.
-    const QString packaged = QStringLiteral("/usr/sbin/mosquitto");
-    m_binary = QFileInfo(packaged).isExecutable()
-                   ? packaged
-                   : QStandardPaths::findExecutable(QStringLiteral("mosquitto"));
-}
+BenchBroker::BenchBroker() : m_binary(mosquittoBinary())
+{}
 
 BenchBroker::~BenchBroker()
 {

@@ -14,13 +14,15 @@
 
 namespace qedge::test {
 
-MosquittoFixture::MosquittoFixture()
+QString mosquittoBinary()
 {
     const QString packaged = QStringLiteral("/usr/sbin/mosquitto");
-    m_binary = QFileInfo(packaged).isExecutable()
-                   ? packaged
-                   : QStandardPaths::findExecutable(QStringLiteral("mosquitto"));
+    return QFileInfo(packaged).isExecutable() ? packaged
+                                              : QStandardPaths::findExecutable(QStringLiteral("mosquitto"));
 }
+
+MosquittoFixture::MosquittoFixture() : m_binary(mosquittoBinary())
+{}
 
 MosquittoFixture::~MosquittoFixture()
 {

@@ -10,6 +10,9 @@
 
 namespace qedge::test {
 
+/// Debian's mosquitto binary (/usr/sbin is not on every user's PATH), else one on PATH; empty if none.
+QString mosquittoBinary();
+
 /// A real mosquitto broker for tests: anonymous, persistent, on 127.0.0.1 and a free port.
 class MosquittoFixture
 {
